@@ -1,0 +1,21 @@
+//! `mode-extractor`: Mode Analytics metadata to catalog files, and files to the
+//! catalog's ingest endpoint.
+//!
+//! The library core behind two binaries that are drop-in replacements for
+//! castor-extractor's `castor-extract-mode` and `castor-upload`:
+//!
+//! - [`extract`] reads a Mode workspace through Mode's REST API ([`mode`]) and
+//!   writes one timestamped JSON file per asset plus a summary ([`output`]);
+//! - [`upload`] pushes a file or a whole run directory to the catalog's ingest
+//!   endpoint, verified against the run's summary, retried and resumable;
+//! - [`sandbox`] is a faithful local stand-in for both remote services, used by
+//!   the tests, the demo and the benchmarks.
+
+pub mod error;
+pub mod exit;
+pub mod http;
+pub mod logging;
+pub mod output;
+
+pub use error::{Error, Result};
+pub use exit::ExitCode;
