@@ -19,3 +19,8 @@ pub mod output;
 
 pub use error::{Error, Result};
 pub use exit::ExitCode;
+pub mod config;
+pub mod extract;
+pub mod mode;
+
+pub use config::ExtractConfig;

@@ -101,7 +101,17 @@ pub fn transport_reason(err: &reqwest::Error) -> (bool, String) {
     } else {
         "transport error"
     };
-    (true, format!("{kind}: {}", error_chain(err)))
+    (true, format!("{kind}: {}", root_cause(err)))
+}
+
+/// The innermost source of an error: for a refused connection, "Connection
+/// refused (os error 111)" rather than reqwest's outer "error sending request".
+pub fn root_cause(err: &dyn std::error::Error) -> String {
+    let mut last = err;
+    while let Some(source) = last.source() {
+        last = source;
+    }
+    last.to_string()
 }
 
 /// The error and its sources on one line, `a: b: c`.

@@ -1,0 +1,483 @@
+//! Fetching a workspace: which Mode endpoints are called, in what order, and
+//! how much at once.
+//!
+//! Three branches run concurrently and share one client (so one pace and one
+//! concurrency bound):
+//! - workspace lists: `/data_sources`, `/definitions`;
+//! - members: `/memberships` (paged), then `GET /api/{username}` for each;
+//! - collections: `/spaces?filter=all` (paged, personal collections included),
+//!   then per kept collection its reports and datasets (paged), then per kept
+//!   report its queries, each query's charts and, where the listing does not
+//!   say which datasets it imports, the report detail.
+//!
+//! Lists keep Mode's order (collections as listed, reports by collection then
+//! as listed), so two runs over the same workspace write the same files.
+
+use futures::{StreamExt, TryStreamExt, future, stream};
+use serde_json::Value;
+
+use super::problems::{ProblemKind, Problems};
+use super::rows::{self, Row};
+use crate::config::{ExtractConfig, Filters};
+use crate::error::Result;
+use crate::logging;
+use crate::mode::{ModeClient, Scope, fetch_all_pages, hal};
+
+/// Everything fetched from a workspace, already reduced to rows.
+#[derive(Debug, Default)]
+pub struct Workspace {
+    /// Data sources as Mode sent them (few; lineage reads adapter, database, host).
+    pub data_sources: Vec<Value>,
+    /// Definitions as Mode sent them (lineage expands their `source`).
+    pub definitions: Vec<Value>,
+    /// Kept collections.
+    pub collections: Vec<Row>,
+    /// Kept reports with their queries and charts.
+    pub reports: Vec<ReportData>,
+    /// Kept datasets with their queries.
+    pub datasets: Vec<ReportData>,
+    /// Members: one row per membership.
+    pub members: Vec<Row>,
+}
+
+/// A report (or dataset) and what was fetched below it.
+#[derive(Debug, Clone)]
+pub struct ReportData {
+    /// The report row.
+    pub row: Row,
+    /// The report token.
+    pub token: String,
+    /// Its queries, each with its charts.
+    pub queries: Vec<QueryData>,
+    /// Tokens of the datasets it imports.
+    pub imports: Vec<String>,
+}
+
+/// A query and its charts.
+#[derive(Debug, Clone)]
+pub struct QueryData {
+    /// The query row.
+    pub row: Row,
+    /// Its chart rows.
+    pub charts: Vec<Row>,
+}
+
+/// What the report listing says about imported datasets.
+#[derive(Debug, Clone)]
+enum Imports {
+    /// The listing carried `imported_datasets`.
+    Known(Vec<String>),
+    /// `has_imported_datasets` is true, or the listing says nothing: ask the detail.
+    Ask,
+    /// `has_imported_datasets` is false.
+    None,
+}
+
+#[derive(Debug)]
+struct Listing {
+    row: Row,
+    token: String,
+    imports: Imports,
+}
+
+/// Fetches the workspace. Item problems go to `problems`.
+///
+/// # Errors
+/// Fatal client errors (401, 403, unknown workspace, unreachable host, 5xx after
+/// every retry) and, with `--strict`, the first item problem.
+pub async fn fetch_workspace(
+    client: &ModeClient,
+    config: &ExtractConfig,
+    problems: &Problems,
+) -> Result<Workspace> {
+    let ctx = Ctx {
+        client,
+        config,
+        problems,
+        ws: client.workspace(),
+        progress: logging::progress_span("reports", 0),
+    };
+    ctx.authenticate().await?;
+    let (data_sources, definitions, members, (collections, reports, datasets)) = tokio::try_join!(
+        ctx.list_if(config.assets.needs_data_sources(), "data_sources"),
+        ctx.list_if(config.assets.needs_definitions(), "definitions"),
+        ctx.members(),
+        ctx.collections(),
+    )?;
+    Ok(Workspace {
+        data_sources,
+        definitions,
+        collections,
+        reports,
+        datasets,
+        members,
+    })
+}
+
+struct Ctx<'a> {
+    client: &'a ModeClient,
+    config: &'a ExtractConfig,
+    problems: &'a Problems,
+    ws: &'a str,
+    progress: tracing::Span,
+}
+
+impl Ctx<'_> {
+    fn concurrency(&self) -> usize {
+        self.config.concurrency.max(1)
+    }
+
+    /// `GET /api/account`: proves the credentials before anything else.
+    async fn authenticate(&self) -> Result<()> {
+        let url = self.client.url(&["account"], &[]);
+        let account = self.client.get(url, Scope::Item).await?;
+        let who = account
+            .as_ref()
+            .and_then(|a| hal::str_field(a, "username"))
+            .unwrap_or("(unknown user)");
+        tracing::info!(
+            "Authenticated to {} as {who}, workspace {}",
+            self.config.host,
+            self.ws
+        );
+        Ok(())
+    }
+
+    /// A workspace-level list, paged defensively; empty when not needed.
+    async fn list_if(&self, needed: bool, key: &'static str) -> Result<Vec<Value>> {
+        if !needed {
+            return Ok(Vec::new());
+        }
+        tracing::info!("Extracting {key}");
+        let items = self
+            .paged(&[self.ws, key], &[], key, Scope::Workspace)
+            .await?;
+        let items = items.unwrap_or_default();
+        tracing::info!("Fetched {} {key}", items.len());
+        Ok(items)
+    }
+
+    async fn paged(
+        &self,
+        segments: &[&str],
+        extra: &[(&str, String)],
+        key: &str,
+        scope: Scope,
+    ) -> Result<Option<Vec<Value>>> {
+        let per_page = self.config.per_page;
+        fetch_all_pages(self.client, segments, extra, key, per_page, scope).await
+    }
+
+    /// Memberships, then each member's user.
+    async fn members(&self) -> Result<Vec<Row>> {
+        if !self.config.assets.needs_members() {
+            return Ok(Vec::new());
+        }
+        let memberships = self.list_if(true, "memberships").await?;
+        let rows: Vec<Row> = stream::iter(memberships.iter())
+            .map(|m| self.member(m))
+            .buffered(self.concurrency())
+            .try_collect()
+            .await?;
+        Ok(rows)
+    }
+
+    async fn member(&self, membership: &Value) -> Result<Row> {
+        let username = hal::str_field(membership, "member_username")
+            .map(str::to_owned)
+            .or_else(|| {
+                hal::link(membership, "user")
+                    .and_then(hal::username_from_href)
+                    .map(str::to_owned)
+            });
+        let Some(username) = username else {
+            return Ok(rows::member_row(None, membership));
+        };
+        let user = self
+            .client
+            .get(self.client.url(&[&username], &[]), Scope::Item)
+            .await?;
+        if user.is_none() {
+            let message = format!(
+                "member '{username}': user not found (HTTP 404); kept with the membership's fields"
+            );
+            self.problems
+                .report("member", &username, ProblemKind::Deleted, message)?;
+        }
+        Ok(rows::member_row(user.as_ref(), membership))
+    }
+
+    /// Collections, then their reports and datasets.
+    async fn collections(&self) -> Result<(Vec<Row>, Vec<ReportData>, Vec<ReportData>)> {
+        let assets = &self.config.assets;
+        if !assets.needs_collections() {
+            return Ok(Default::default());
+        }
+        tracing::info!("Extracting collections");
+        let filter = [("filter", "all".to_owned())];
+        let spaces = self
+            .paged(&[self.ws, "spaces"], &filter, "spaces", Scope::Workspace)
+            .await?
+            .unwrap_or_default();
+        let total = spaces.len();
+        let kept: Vec<Value> = spaces
+            .into_iter()
+            .filter(|s| self.keeps_collection(s))
+            .collect();
+        tracing::info!(
+            "Fetched {total} collections, {} kept by the filters",
+            kept.len()
+        );
+        let mut rows = Vec::with_capacity(kept.len());
+        for space in &kept {
+            self.check_named_item("collection", space)?;
+            rows.push(rows::collection_row(space));
+        }
+        if !assets.needs_reports() && !assets.needs_datasets() {
+            return Ok((rows, Vec::new(), Vec::new()));
+        }
+        let listings: Vec<(Vec<Listing>, Vec<Listing>)> = stream::iter(kept.iter())
+            .map(|s| self.list_collection(s))
+            .buffered(self.concurrency())
+            .try_collect()
+            .await?;
+        let (reports, datasets): (Vec<_>, Vec<_>) = listings.into_iter().unzip();
+        let reports: Vec<Listing> = reports.into_iter().flatten().collect();
+        let datasets: Vec<Listing> = datasets.into_iter().flatten().collect();
+        tracing::info!(
+            "Listed {} reports and {} datasets; fetching their queries",
+            reports.len(),
+            datasets.len()
+        );
+        logging::advance(&self.progress, 0, (reports.len() + datasets.len()) as u64);
+        let (reports, datasets) = tokio::try_join!(
+            self.fetch_all(reports, false),
+            self.fetch_all(datasets, true)
+        )?;
+        Ok((rows, reports, datasets))
+    }
+
+    fn keeps_collection(&self, space: &Value) -> bool {
+        let f = &self.config.filters;
+        if f.exclude_personal && hal::str_field(space, "space_type") == Some("private") {
+            return false;
+        }
+        let name = hal::str_field(space, "name");
+        Filters::keeps(&f.include_collections, &f.exclude_collections, name)
+    }
+
+    fn keeps_report(&self, report: &Value) -> bool {
+        let f = &self.config.filters;
+        if f.exclude_archived && report.get("archived") == Some(&Value::Bool(true)) {
+            return false;
+        }
+        let name = hal::str_field(report, "name");
+        Filters::keeps(&f.include_reports, &f.exclude_reports, name)
+    }
+
+    /// Reports problems of a listed collection, report or dataset.
+    fn check_named_item(&self, asset: &'static str, item: &Value) -> Result<()> {
+        let token = hal::str_field(item, "token").unwrap_or("(no token)");
+        if hal::str_field(item, "name").is_none() {
+            let message = format!("{asset} {token}: name is null");
+            self.problems
+                .report(asset, token, ProblemKind::NullName, message)?;
+        }
+        if hal::creator(item).is_none() {
+            let message = format!("{asset} {token}: no creator link; creator left null");
+            self.problems
+                .report(asset, token, ProblemKind::MissingCreator, message)?;
+        }
+        Ok(())
+    }
+
+    /// One collection's report and dataset listings.
+    async fn list_collection(&self, space: &Value) -> Result<(Vec<Listing>, Vec<Listing>)> {
+        let Some(token) = hal::str_field(space, "token") else {
+            return Ok(Default::default());
+        };
+        let assets = &self.config.assets;
+        let (reports, datasets) = tokio::try_join!(
+            self.list_reports(assets.needs_reports(), token, "reports"),
+            self.list_reports(assets.needs_datasets(), token, "datasets"),
+        )?;
+        Ok((reports, datasets))
+    }
+
+    async fn list_reports(
+        &self,
+        needed: bool,
+        space: &str,
+        kind: &'static str,
+    ) -> Result<Vec<Listing>> {
+        if !needed {
+            return Ok(Vec::new());
+        }
+        let segments = [self.ws, "spaces", space, kind];
+        let Some(items) = self.paged(&segments, &[], "reports", Scope::Item).await? else {
+            let message = format!(
+                "collection {space}: deleted between listing and fetch (HTTP 404 on its {kind})"
+            );
+            self.problems
+                .report("collection", space, ProblemKind::Deleted, message)?;
+            return Ok(Vec::new());
+        };
+        let asset = if kind == "reports" {
+            "report"
+        } else {
+            "dataset"
+        };
+        let mut listings = Vec::with_capacity(items.len());
+        for item in items.iter().filter(|r| self.keeps_report(r)) {
+            self.check_named_item(asset, item)?;
+            listings.push(Listing {
+                row: rows::report_row(item, &self.config.host),
+                token: hal::str_field(item, "token").unwrap_or_default().to_owned(),
+                imports: imports_of(item),
+            });
+        }
+        Ok(listings)
+    }
+
+    async fn fetch_all(&self, listings: Vec<Listing>, dataset: bool) -> Result<Vec<ReportData>> {
+        stream::iter(listings)
+            .map(|l| self.fetch_report(l, dataset))
+            .buffered(self.concurrency() * 2)
+            .try_collect()
+            .await
+    }
+
+    /// A report's queries (and their charts) and, if needed, its imports.
+    async fn fetch_report(&self, listing: Listing, dataset: bool) -> Result<ReportData> {
+        let assets = &self.config.assets;
+        let want_queries = !listing.token.is_empty() && (dataset || assets.needs_queries());
+        let want_detail =
+            !dataset && assets.needs_imports() && matches!(listing.imports, Imports::Ask);
+        let (queries, detail) = tokio::try_join!(
+            self.queries(want_queries, &listing, dataset),
+            self.detail(want_detail, &listing.token),
+        )?;
+        let imports = match (listing.imports, detail) {
+            (Imports::Known(tokens), _) => tokens,
+            (_, Some(detail)) => import_tokens(&detail),
+            _ => Vec::new(),
+        };
+        logging::advance(&self.progress, 1, 0);
+        Ok(ReportData {
+            row: listing.row,
+            token: listing.token,
+            queries,
+            imports,
+        })
+    }
+
+    async fn queries(
+        &self,
+        wanted: bool,
+        listing: &Listing,
+        dataset: bool,
+    ) -> Result<Vec<QueryData>> {
+        if !wanted {
+            return Ok(Vec::new());
+        }
+        let token = listing.token.as_str();
+        let segments = [self.ws, "reports", token, "queries"];
+        let Some(queries) = self.paged(&segments, &[], "queries", Scope::Item).await? else {
+            let asset = if dataset { "dataset" } else { "report" };
+            let message = format!(
+                "{asset} {token} ({}): deleted between listing and fetch (HTTP 404 on its queries); kept with its listing fields",
+                listing
+                    .row
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .unwrap_or("unnamed")
+            );
+            self.problems
+                .report(asset, token, ProblemKind::Deleted, message)?;
+            return Ok(Vec::new());
+        };
+        let with_charts = !dataset && self.config.assets.needs_charts();
+        let queries = queries.iter().map(|q| self.query(token, q, with_charts));
+        future::try_join_all(queries).await
+    }
+
+    async fn query(&self, report: &str, query: &Value, with_charts: bool) -> Result<QueryData> {
+        let row = rows::query_row(query, report);
+        let token = hal::str_field(query, "token").unwrap_or_default();
+        if !with_charts || token.is_empty() {
+            return Ok(QueryData {
+                row,
+                charts: Vec::new(),
+            });
+        }
+        let segments = [self.ws, "reports", report, "queries", token, "charts"];
+        let charts = match self.paged(&segments, &[], "charts", Scope::Item).await? {
+            Some(charts) => charts,
+            None => {
+                let message = format!(
+                    "query {token} of report {report}: deleted before its charts were fetched (HTTP 404)"
+                );
+                self.problems
+                    .report("query", token, ProblemKind::Deleted, message)?;
+                Vec::new()
+            }
+        };
+        let charts = charts
+            .iter()
+            .map(|c| rows::chart_row(c, report, token))
+            .collect();
+        Ok(QueryData { row, charts })
+    }
+
+    async fn detail(&self, wanted: bool, token: &str) -> Result<Option<Value>> {
+        if !wanted || token.is_empty() {
+            return Ok(None);
+        }
+        let url = self.client.url(&[self.ws, "reports", token], &[]);
+        self.client.get(url, Scope::Item).await
+    }
+}
+
+/// What a report listing says about imported datasets (mode-api.md §2 note 8).
+fn imports_of(report: &Value) -> Imports {
+    if report.get("imported_datasets").is_some_and(Value::is_array) {
+        return Imports::Known(import_tokens(report));
+    }
+    match report.get("has_imported_datasets") {
+        Some(Value::Bool(false)) => Imports::None,
+        _ => Imports::Ask,
+    }
+}
+
+fn import_tokens(report: &Value) -> Vec<String> {
+    report
+        .get("imported_datasets")
+        .and_then(Value::as_array)
+        .map(|list| {
+            list.iter()
+                .filter_map(|d| hal::str_field(d, "token").map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn import_hints() {
+        assert!(matches!(
+            imports_of(&json!({"has_imported_datasets": false})),
+            Imports::None
+        ));
+        assert!(matches!(
+            imports_of(&json!({"has_imported_datasets": true})),
+            Imports::Ask
+        ));
+        assert!(matches!(imports_of(&json!({})), Imports::Ask));
+        let known = json!({"imported_datasets": [{"token": "24f66e1701b6"}]});
+        assert!(matches!(imports_of(&known), Imports::Known(t) if t == ["24f66e1701b6"]));
+    }
+}

@@ -1,0 +1,12 @@
+//! Mode's REST API: the HTTP client, HAL helpers and pagination.
+//!
+//! Paths follow Mode's API reference (see `shared/mode-api.md` §2): everything
+//! lives under `{host}/api/`, lists are HAL documents with the items under
+//! `_embedded.<key>`, single objects are bare.
+
+pub mod client;
+pub mod hal;
+pub mod paginate;
+
+pub use client::{ApiCounters, ModeClient, Scope};
+pub use paginate::fetch_all_pages;
