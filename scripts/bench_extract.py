@@ -1,0 +1,113 @@
+#!/usr/bin/env python3
+"""Benchmark extract-mode against the sandbox (not a test; run by hand).
+
+Defaults follow the issue: a 2,000-report workspace, 20 ms latency, a rate limit
+scaled to 400 requests per 10 s on both sides. Prints:
+  pace ratio   = wall time / (API calls / rate limit)      target <= 1.10
+  call ratio   = API calls / minimum the workspace needs    target <= 1.05
+  peak RSS of extract-mode                                   target <= 50 MB
+  429s provoked                                              target 0 after the first window
+
+The minimum: one call each for /account, /data_sources, /definitions; every page
+of every paged list at Mode's 30 per page (an empty list still needs one call);
+one /queries call per report and dataset; one /charts call per report query
+(chart_count is not trusted, see the README); one report detail per report whose
+listing says has_imported_datasets; one /api/{username} per member.
+
+Usage: scripts/bench_extract.py [--reports 2000] [--collections 40] [--latency-ms 20]
+                                [--rate 400] [--window-s 10] [--concurrency 8]
+"""
+import argparse
+import json
+import math
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BIN = os.path.join(ROOT, "target", "release")
+
+
+def pages(n, size=30):
+    return max(1, math.ceil(n / size))
+
+
+def minimum_calls(truth):
+    spaces = truth["spaces"]
+    calls = 3 + pages(len(spaces))
+    for s in spaces:
+        tok = s["token"]
+        calls += pages(sum(1 for r in truth["reports"] if r["space_token"] == tok))
+        calls += pages(sum(1 for d in truth["datasets"] if d["space_token"] == tok))
+    calls += len(truth["reports"]) + len(truth["datasets"])
+    for r in truth["reports"]:
+        calls += len(truth["queries"].get(r["token"], []))
+        if r.get("has_imported_datasets") is not False and "imported_datasets" not in r:
+            calls += 1
+    calls += pages(len(truth["memberships"])) + len(truth["users"])
+    return calls
+
+
+def get(url):
+    with urllib.request.urlopen(url) as r:
+        return json.load(r)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--reports", type=int, default=2000)
+    ap.add_argument("--collections", type=int, default=40)
+    ap.add_argument("--latency-ms", type=int, default=20)
+    ap.add_argument("--rate", type=int, default=400)
+    ap.add_argument("--window-s", type=float, default=10)
+    ap.add_argument("--concurrency", type=int, default=8)
+    a = ap.parse_args()
+    subprocess.run(["cargo", "build", "--release", "--locked", "--quiet", "--bins"], cwd=ROOT, check=True)
+    work = tempfile.mkdtemp(prefix="bench-extract-")
+    ready = os.path.join(work, "url")
+    sandbox = subprocess.Popen(
+        [os.path.join(BIN, "mode-sandbox"), "--port", "0", "--seed", "2000",
+         "--reports", str(a.reports), "--collections", str(a.collections),
+         "--latency-ms", str(a.latency_ms), "--rate-limit", str(a.rate),
+         "--rate-window-ms", str(int(a.window_s * 1000)), "--ready-file", ready],
+        stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, "sandbox.log"), "w"))
+    try:
+        for _ in range(600):
+            if os.path.exists(ready) and os.path.getsize(ready):
+                break
+            time.sleep(0.1)
+        url = open(ready).read().strip()
+        env = dict(os.environ, CASTOR_MODE_ANALYTICS_HOST=url, CASTOR_MODE_ANALYTICS_WORKSPACE="demo",
+                   CASTOR_MODE_ANALYTICS_TOKEN="sandbox-token", CASTOR_MODE_ANALYTICS_SECRET="sandbox-secret")
+        start = time.monotonic()
+        run = subprocess.run(
+            [os.path.join(BIN, "extract-mode"), "-o", os.path.join(work, "out"), "--quiet",
+             "--rate-limit", str(a.rate), "--rate-window", f"{int(a.window_s * 1000)}ms",
+             "--concurrency", str(a.concurrency)], env=env)
+        wall = time.monotonic() - start
+        rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        stats, truth = get(url + "/_sandbox/stats"), get(url + "/_sandbox/truth")
+    finally:
+        sandbox.terminate()
+        sandbox.wait()
+    calls = stats["total"]
+    minimum = minimum_calls(truth)
+    rate = a.rate / a.window_s
+    print(f"workspace      : {len(truth['reports'])} reports, {len(truth['spaces'])} collections, "
+          f"{sum(len(v) for v in truth['queries'].values())} queries, {len(truth['users'])} members")
+    print(f"exit code      : {run.returncode}")
+    print(f"wall time      : {wall:.1f} s for {calls} API calls at {rate:g} req/s")
+    print(f"pace ratio     : {wall / (calls / rate):.3f}   (target <= 1.10)")
+    print(f"call ratio     : {calls} / {minimum} = {calls / minimum:.3f}   (target <= 1.05)")
+    print(f"peak RSS       : {rss_mb:.1f} MB   (target <= 50)")
+    print(f"429s provoked  : {stats['rate_limited']}   (target 0 after the first window)")
+    print(f"max in window  : {stats.get('max_in_window')} (limit {a.rate})")
+    return run.returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main())

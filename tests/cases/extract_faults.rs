@@ -1,0 +1,118 @@
+//! extract-mode under a hostile network: 429 with each Retry-After form, 5xx,
+//! stalls and connections dropped mid-body are recovered, and the output is
+//! the same as a fault-free run's.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use mode_extractor::sandbox::{FaultConfig, FaultKind, RateLimitConfig, RetryAfterForm, SandboxConfig};
+use serde_json::Value;
+
+use crate::support::*;
+
+/// A run's asset files, keyed by asset (the ts prefix differs between runs).
+fn assets(out: &std::path::Path) -> BTreeMap<String, Value> {
+    let mut run = read_run(out);
+    run.files.remove("summary");
+    run.files
+}
+
+#[test]
+fn faults_are_recovered_and_the_output_is_identical() {
+    let clean = sandbox(small_config());
+    let dir = tempfile::tempdir().unwrap();
+    let output = extract(&clean, &dir.path().join("clean"), &[]);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+
+    let faulty = sandbox(SandboxConfig {
+        mode_faults: FaultConfig {
+            rate: 0.08,
+            kinds: vec![
+                FaultKind::Status(500),
+                FaultKind::Status(502),
+                FaultKind::Status(503),
+                FaultKind::Status(504),
+                FaultKind::DropMidBody,
+                FaultKind::Stall,
+            ],
+            stall: Duration::from_secs(3),
+            seed: 99,
+            ..FaultConfig::none()
+        },
+        ..small_config()
+    });
+    let out = dir.path().join("faulty");
+    let output = extract(&faulty, &out, &["--timeout", "600ms", "--max-retries", "8"]);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let stats = faulty.stats();
+    assert!(stats.faults_injected >= 10, "faults were injected: {stats:?}");
+    assert_eq!(assets(&out), assets(&dir.path().join("clean")), "same files as a fault-free run");
+    let summary = read_run(&out).summary;
+    assert!(summary["retries"].as_u64().unwrap() >= stats.faults_injected);
+}
+
+#[test]
+fn rate_limit_429_is_honoured_in_both_retry_after_forms() {
+    for form in [RetryAfterForm::Seconds, RetryAfterForm::HttpDate] {
+        let sb = sandbox(SandboxConfig {
+            collections: 3,
+            reports: 40,
+            rate_limit: Some(RateLimitConfig {
+                requests: 25,
+                window: Duration::from_secs(1),
+                retry_after: form,
+            }),
+            ..SandboxConfig::default()
+        });
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        // deliberately faster than the server allows, to provoke 429s
+        let output = extract(&sb, &out, &["--rate-limit", "400", "--rate-window", "1s"]);
+        assert_eq!(code(&output), 0, "{form:?}: {}", stderr(&output));
+        let stats = sb.stats();
+        assert!(stats.rate_limited > 0, "{form:?}: 429s were sent");
+        let run = read_run(&out);
+        assert_eq!(run.summary["rate_limited"], stats.rate_limited);
+        assert_eq!(run.rows("report").len(), sb.truth().reports.len());
+    }
+}
+
+#[test]
+fn a_paced_run_provokes_no_429() {
+    let sb = sandbox(SandboxConfig {
+        collections: 3,
+        reports: 30,
+        rate_limit: Some(RateLimitConfig {
+            requests: 40,
+            window: Duration::from_secs(1),
+            retry_after: RetryAfterForm::Seconds,
+        }),
+        ..SandboxConfig::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let output = extract(&sb, &out, &["--rate-limit", "40", "--rate-window", "1s"]);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let stats = sb.stats();
+    assert!(stats.total > 60, "enough calls to span several windows");
+    assert_eq!(stats.rate_limited, 0, "{stats:?}");
+}
+
+#[test]
+fn persistent_5xx_ends_with_exit_8_and_no_summary() {
+    let sb = sandbox(SandboxConfig {
+        mode_faults: FaultConfig {
+            rate: 1.0,
+            kinds: vec![FaultKind::Status(503)],
+            ..FaultConfig::none()
+        },
+        ..small_config()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let output = extract(&sb, &out, &["--max-retries", "2"]);
+    assert_eq!(code(&output), 8, "{}", stderr(&output));
+    assert!(stderr(&output).contains("HTTP 503 after 3 attempt(s)"));
+    assert_eq!(sb.stats().total, 3);
+    assert!(json_names(&out).is_empty());
+}

@@ -1,0 +1,3 @@
+mod extract;
+mod extract_errors;
+mod extract_faults;
