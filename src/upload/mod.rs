@@ -234,3 +234,6 @@ impl Progress {
         self.span.pb_set_position(position);
     }
 }
+
+#[cfg(test)]
+mod run_tests;
