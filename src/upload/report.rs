@@ -42,7 +42,11 @@ impl UploadReport {
             "{verb} {files} file(s), {bytes} bytes, {} retries; skipped {} already sent and {} other; {} run(s) refused, {} incomplete",
             self.retries,
             self.plan.already_sent.len(),
-            self.plan.skipped.len(),
+            self.plan
+                .skipped
+                .iter()
+                .filter(|(_, r)| *r != super::discover::SkipReason::Hidden)
+                .count(),
             self.plan.refused.len(),
             self.plan.incomplete.len()
         )
