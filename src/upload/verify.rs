@@ -96,7 +96,8 @@ fn check_one(
     summary_name: &str,
 ) -> Result<Result<FileRecord, String>> {
     let name = &expected.name;
-    if !is_plain_name(name) || name == summary_name {
+    let prefix = summary_name.trim_end_matches("summary.json");
+    if !is_plain_name(name) || name == summary_name || !name.starts_with(prefix) {
         return Ok(Err(format!(
             "{summary_name} lists '{name}', which is not a file of this directory"
         )));
