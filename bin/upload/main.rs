@@ -1,7 +1,6 @@
 //! `upload`: push a file or a run directory to the catalog (drop-in for
 //! castor-extractor's `castor-upload`). Parse → config → library → exit code.
 
-#[path = "upload/cli.rs"]
 mod cli;
 
 use clap::Parser;
