@@ -11,10 +11,10 @@ use mode_extractor::{Error, ExitCode, extract, logging};
 fn main() -> ProcessExit {
     // `.env` first, before any thread exists (dotenvy sets process variables);
     // it never overrides a variable already set.
-    let _ = dotenvy::dotenv();
+    let dotenv = load_dotenv();
     let cli = cli::Cli::parse();
     logging::init(cli.log_options());
-    let code = match cli.into_config().and_then(run) {
+    let code = match dotenv.and_then(|()| cli.into_config()).and_then(run) {
         Ok(code) => code,
         Err(err) => {
             eprintln!("extract-mode: error: {err}");
@@ -38,27 +38,20 @@ fn run(config: mode_extractor::ExtractConfig) -> Result<ExitCode, Error> {
                 );
                 Ok(report.exit_code())
             }
-            () = shutdown_signal() => Err(Error::Interrupted),
+            () = mode_extractor::signal::shutdown() => Err(Error::Interrupted),
         }
     })
 }
 
-/// Ctrl-C or SIGTERM (Kubernetes stops pods with SIGTERM).
-async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let Ok(mut term) = signal(SignalKind::terminate()) else {
-            let _ = tokio::signal::ctrl_c().await;
-            return;
-        };
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
+/// Loads `./.env` if present. A malformed line is an error whose message never
+/// echoes the line: it may hold the secret.
+fn load_dotenv() -> Result<(), Error> {
+    match dotenvy::dotenv() {
+        Ok(_) => Ok(()),
+        Err(e) if e.not_found() => Ok(()),
+        Err(dotenvy::Error::Io(e)) => Err(Error::io("cannot read", ".env", e)),
+        Err(_) => Err(Error::Config(
+            ".env: a line is not NAME=VALUE (not shown: it may hold a secret)".into(),
+        )),
     }
 }

@@ -60,7 +60,7 @@ fn dotenv_error(err: dotenvy::Error) -> Error {
 async fn interruptible(config: &UploadConfig) -> mode_extractor::Result<UploadReport> {
     tokio::select! {
         report = upload::run(config) => report,
-        _ = tokio::signal::ctrl_c() => Err(Error::Interrupted),
+        () = mode_extractor::signal::shutdown() => Err(Error::Interrupted),
     }
 }
 
