@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use sqlparser::ast::{Statement, Use};
+use sqlparser::ast::{Expr, Set, Statement, Use};
 
 use super::collect::collect;
 use super::dialect::{Parsed, normalize_sql, parse_any};
@@ -18,6 +18,12 @@ use super::{
 /// operator chain is deep enough to exhaust the stack); only the regex runs.
 const MAX_PARSE_BYTES: usize = 256 * 1024;
 
+/// Stack of the analysis thread. sqlparser bounds its own recursion, but a
+/// long operator chain (`a + a + …`) or `UNION` chain still builds a
+/// left-deep AST whose visit and drop recurse once per operator; at
+/// [`MAX_PARSE_BYTES`] that needs a few MiB, more than a tokio worker's 2 MiB.
+const STACK_BYTES: usize = 64 << 20;
+
 /// Finds the warehouse tables one Mode query reads.
 ///
 /// - `sql`: the query's `raw_query`, Liquid and all.
@@ -27,7 +33,9 @@ const MAX_PARSE_BYTES: usize = 256 * 1024;
 /// - `definitions`: the workspace's definitions, for `{{ @name }}`.
 ///
 /// Never panics and never fails: problems land in [`QueryLineage::error`]
-/// and [`QueryLineage::method`] says how much to trust the result.
+/// and [`QueryLineage::method`] says how much to trust the result. The work
+/// runs on a short-lived thread with a 64 MiB stack, so the caller's stack
+/// size does not matter; a panic inside sqlparser becomes [`Method::Unparsed`].
 ///
 /// ```no_run
 /// use mode_extractor::lineage::{analyze, DataSourceInfo, Definitions, Method};
@@ -43,15 +51,23 @@ pub fn analyze(
     definitions: &Definitions,
 ) -> QueryLineage {
     let ctx = context_for(data_source);
-    let dialect = ctx.dialect;
-    catch_unwind(AssertUnwindSafe(|| analyze_with(sql, &ctx, definitions))).unwrap_or_else(|_| {
-        QueryLineage {
-            tables: Vec::new(),
-            method: Method::Unparsed,
-            dialect: dialect.to_owned(),
-            error: Some("internal error while analysing the sql".to_owned()),
-            definitions: Vec::new(),
+    let work = || analyze_with(sql, &ctx, definitions);
+    let outcome = std::thread::scope(|scope| {
+        let builder = std::thread::Builder::new()
+            .name("lineage".into())
+            .stack_size(STACK_BYTES);
+        match builder.spawn_scoped(scope, work) {
+            Ok(handle) => handle.join().ok(),
+            // No thread available: run here, still catching panics.
+            Err(_) => catch_unwind(AssertUnwindSafe(work)).ok(),
         }
+    });
+    outcome.unwrap_or_else(|| QueryLineage {
+        tables: Vec::new(),
+        method: Method::Unparsed,
+        dialect: ctx.dialect.to_owned(),
+        error: Some("internal error while analysing the sql".to_owned()),
+        definitions: Vec::new(),
     })
 }
 
@@ -117,16 +133,17 @@ fn from_parsed(method: Method, ctx: &NameContext, parsed: &[(Rendered, Parsed)])
         let lines = LineIndex::new(&rendered.text);
         let mut ctx = ctx.clone();
         for statement in &p.statements {
-            if let Statement::Use(u) = statement {
-                apply_use(&mut ctx, u);
+            if apply_session(&mut ctx, statement) {
                 continue;
             }
             let found = collect(statement);
             acc.created
                 .extend(found.created.iter().map(|parts| ctx.canonical(parts)));
             for f in found.reads {
+                // Only expansions have regions; skip the offset work otherwise.
                 let via = f
                     .location
+                    .filter(|_| !rendered.regions.is_empty())
                     .and_then(|l| lines.offset(l))
                     .and_then(|o| rendered.definition_at(o));
                 acc.add(&ctx, &f.parts, f.as_written, via);
@@ -152,6 +169,42 @@ fn from_fallback(ctx: &NameContext, variants: &[Rendered], parse_error: String) 
         Method::Fallback
     };
     acc.finish(method, ctx.dialect, Some(parse_error))
+}
+
+/// Applies a session statement (`USE …`, `SET search_path`) to `ctx`; false
+/// for any other statement.
+fn apply_session(ctx: &mut NameContext, statement: &Statement) -> bool {
+    match statement {
+        Statement::Use(u) => apply_use(ctx, u),
+        Statement::Set(Set::SingleAssignment {
+            variable, values, ..
+        }) => {
+            let is_search_path = parts_of(variable)
+                .last()
+                .is_some_and(|p| p.value.eq_ignore_ascii_case("search_path"));
+            let first = values.first().and_then(schema_of_value);
+            if is_search_path && let Some(schema) = first {
+                ctx.schema = Some(ctx.canonical_part(&schema));
+            }
+        }
+        _ => return false,
+    }
+    true
+}
+
+/// The schema named by a `search_path` value: `reporting` or `'reporting'`.
+fn schema_of_value(value: &Expr) -> Option<Part> {
+    match value {
+        Expr::Identifier(i) => Some(Part {
+            value: i.value.clone(),
+            quoted: i.quote_style.is_some(),
+        }),
+        Expr::Value(v) => v.value.clone().into_string().map(|s| Part {
+            value: s,
+            quoted: false,
+        }),
+        _ => None,
+    }
 }
 
 /// `USE db`, `USE DATABASE db`, `USE SCHEMA [db.]schema` change the defaults
@@ -247,6 +300,7 @@ impl Accumulator {
 struct LineIndex<'a> {
     text: &'a str,
     starts: Vec<usize>,
+    ascii: bool,
 }
 
 impl<'a> LineIndex<'a> {
@@ -254,7 +308,11 @@ impl<'a> LineIndex<'a> {
         let starts = std::iter::once(0)
             .chain(text.match_indices('\n').map(|(i, _)| i + 1))
             .collect();
-        Self { text, starts }
+        Self {
+            text,
+            starts,
+            ascii: text.is_ascii(),
+        }
     }
 
     fn offset(&self, (line, column): (u64, u64)) -> Option<usize> {
@@ -262,6 +320,9 @@ impl<'a> LineIndex<'a> {
             .starts
             .get(usize::try_from(line).ok()?.checked_sub(1)?)?;
         let column = usize::try_from(column).ok()?.checked_sub(1)?;
+        if self.ascii {
+            return (start + column < self.text.len()).then_some(start + column);
+        }
         self.text[start..]
             .char_indices()
             .nth(column)

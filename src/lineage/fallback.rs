@@ -43,6 +43,9 @@ const FROM_FUNCTIONS: &[&str] = &[
     "date_part",
 ];
 
+/// How far back [`inside_from_function`] looks for the opening `(`.
+const LOOK_BACK_CHARS: usize = 4096;
+
 /// A name the regex found: as written, and its byte offset in the SQL.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Hit {
@@ -85,7 +88,8 @@ fn key(name: &str) -> String {
 /// True when `at` sits inside an unclosed `extract(`-like call.
 fn inside_from_function(sql: &str, at: usize) -> bool {
     let mut depth = 0usize;
-    for (i, c) in sql[..at].char_indices().rev() {
+    // Bounded look-back keeps the scan linear on huge SQL.
+    for (i, c) in sql[..at].char_indices().rev().take(LOOK_BACK_CHARS) {
         match c {
             ')' => depth += 1,
             '(' if depth > 0 => depth -= 1,

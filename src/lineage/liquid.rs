@@ -57,7 +57,7 @@ pub(crate) fn parse(src: &str) -> Vec<Node> {
     let mut stack: Vec<Open> = Vec::new();
     let mut rest = src;
     while !rest.is_empty() {
-        let Some(start) = rest.find("{{").into_iter().chain(rest.find("{%")).min() else {
+        let Some(start) = next_open(rest) else {
             push(&mut root, &mut stack, Node::Text(rest.to_owned()));
             break;
         };
@@ -123,8 +123,8 @@ fn tag<'a>(inner: &str, rest: &'a str, root: &mut Vec<Node>, stack: &mut Vec<Ope
         "capture" => open(stack, Kind::Capture),
         "elsif" | "when" | "else" => next_branch(stack, word),
         "endif" | "endunless" | "endcase" | "endfor" | "endcapture" => {
-            if stack.last().is_some_and(|o| ends(&o.kind, word)) {
-                let node = close(stack.pop().expect("checked non-empty"));
+            if let Some(open) = stack.pop_if(|o| ends(&o.kind, word)) {
+                let node = close(open);
                 push(root, stack, node);
             }
         }
@@ -206,6 +206,14 @@ fn push(root: &mut Vec<Node>, stack: &mut [Open], node: Node) {
             }
         }
     }
+}
+
+/// Byte offset of the first `{{` or `{%` (one linear scan).
+fn next_open(s: &str) -> Option<usize> {
+    let bytes = s.as_bytes();
+    s.match_indices('{')
+        .map(|(i, _)| i)
+        .find(|&i| matches!(bytes.get(i + 1), Some(b'{' | b'%')))
 }
 
 /// Splits `rest` at `{% end %}`: (body, after). Without the end tag, all of it

@@ -26,6 +26,8 @@ mod names;
 mod template;
 
 #[cfg(test)]
+mod corpus;
+#[cfg(test)]
 mod tests;
 
 use std::collections::BTreeMap;
