@@ -87,8 +87,12 @@ impl Definitions {
 
 /// One table the query reads.
 ///
-/// - `name`: canonical `database.schema.table` (as many parts as are known),
-///   lowercase except for quoted identifiers (see `names.rs` for the rules).
+/// - `name`: canonical `database.schema.table` (as many parts as are known).
+///   Unquoted parts are lower-cased, quoted ones keep their case (except on
+///   Redshift, and all-uppercase quoted parts on Snowflake). One- and two-part
+///   names get the data source's `database` (BigQuery: `host`) in front; on
+///   MySQL a two-part name is already `database.table`. `USE …` and
+///   `SET search_path` earlier in the SQL override the defaults.
 /// - `as_written`: the reference as it appears in the SQL, e.g. `"Sales"."Orders"`.
 /// - `via_definition`: the innermost Mode definition whose source holds the
 ///   reference, `None` when the query itself names the table.
