@@ -14,6 +14,7 @@
 pub mod error;
 pub mod exit;
 pub mod http;
+pub mod lineage;
 pub mod logging;
 pub mod output;
 pub mod signal;
