@@ -11,23 +11,65 @@ use crate::support::*;
 // castor-compat.md, written out here on purpose: a change in the library's
 // constants must not silently change the contract the tests check.
 const DATASOURCE: [&str; 13] = [
-    "id", "token", "name", "host", "display_name", "description", "database", "provider",
-    "vendor", "adapter", "created_at", "public", "queryable",
+    "id",
+    "token",
+    "name",
+    "host",
+    "display_name",
+    "description",
+    "database",
+    "provider",
+    "vendor",
+    "adapter",
+    "created_at",
+    "public",
+    "queryable",
 ];
 const COLLECTION: [&str; 8] = [
-    "id", "token", "space_type", "name", "description", "state", "default_access_level",
+    "id",
+    "token",
+    "space_type",
+    "name",
+    "description",
+    "state",
+    "default_access_level",
     "creator",
 ];
 const REPORT: [&str; 17] = [
-    "id", "token", "name", "description", "type", "archived", "space_token", "public",
-    "created_at", "updated_at", "published_at", "edited_at", "is_embedded", "query_count",
-    "chart_count", "view_count", "creator",
+    "id",
+    "token",
+    "name",
+    "description",
+    "type",
+    "archived",
+    "space_token",
+    "public",
+    "created_at",
+    "updated_at",
+    "published_at",
+    "edited_at",
+    "is_embedded",
+    "query_count",
+    "chart_count",
+    "view_count",
+    "creator",
 ];
-const QUERY: [&str; 6] = ["id", "token", "name", "data_source_id", "raw_query", "report_token"];
+const QUERY: [&str; 6] = [
+    "id",
+    "token",
+    "name",
+    "data_source_id",
+    "raw_query",
+    "report_token",
+];
 const MEMBER: [&str; 6] = ["id", "token", "username", "name", "email", "created_at"];
 
 fn keys(row: &Value) -> Vec<&str> {
-    row.as_object().expect("row is an object").keys().map(String::as_str).collect()
+    row.as_object()
+        .expect("row is an object")
+        .keys()
+        .map(String::as_str)
+        .collect()
 }
 
 /// castor's keys come first, in castor's order.
@@ -73,7 +115,11 @@ fn a_400_report_workspace_arrives_complete_with_castor_keys() {
     }
 
     let collections = run.by_token("collection");
-    assert_eq!(collections.len(), truth.spaces.len(), "personal collections included");
+    assert_eq!(
+        collections.len(),
+        truth.spaces.len(),
+        "personal collections included"
+    );
     assert!(truth.spaces.iter().any(|s| s["space_type"] == "private"));
     for space in &truth.spaces {
         let row = &collections[space["token"].as_str().unwrap()];
@@ -88,8 +134,16 @@ fn a_400_report_workspace_arrives_complete_with_castor_keys() {
         let row = &reports[report["token"].as_str().unwrap()];
         assert_castor_prefix(row, &REPORT);
         assert_fields(row, report, &REPORT);
-        for extra in ["last_run_at", "last_saved_at", "runs_count", "account_username"] {
-            assert_eq!(row[extra], report.get(extra).cloned().unwrap_or(Value::Null));
+        for extra in [
+            "last_run_at",
+            "last_saved_at",
+            "runs_count",
+            "account_username",
+        ] {
+            assert_eq!(
+                row[extra],
+                report.get(extra).cloned().unwrap_or(Value::Null)
+            );
         }
     }
 
@@ -97,7 +151,12 @@ fn a_400_report_workspace_arrives_complete_with_castor_keys() {
     let expected: usize = truth
         .reports
         .iter()
-        .map(|r| truth.queries.get(r["token"].as_str().unwrap()).map_or(0, Vec::len))
+        .map(|r| {
+            truth
+                .queries
+                .get(r["token"].as_str().unwrap())
+                .map_or(0, Vec::len)
+        })
         .sum();
     assert_eq!(queries.len(), expected, "every query of every report");
     for report in &truth.reports {
@@ -127,7 +186,11 @@ fn a_400_report_workspace_arrives_complete_with_castor_keys() {
     let summary = &run.summary;
     assert_eq!(summary["client_name"], "ModeAnalytics/API");
     assert_eq!(summary["counts"]["report"], truth.reports.len());
-    assert_eq!(summary["api_calls"], sb.stats().total, "the summary counts every call");
+    assert_eq!(
+        summary["api_calls"],
+        sb.stats().total,
+        "the summary counts every call"
+    );
     assert_eq!(summary["rate_limited"], 0);
 }
 
@@ -135,7 +198,13 @@ fn assert_charts_datasets_definitions(run: &RunFiles, truth: &mode_extractor::sa
     let report_queries: BTreeSet<&str> = truth
         .reports
         .iter()
-        .flat_map(|r| truth.queries.get(r["token"].as_str().unwrap()).into_iter().flatten())
+        .flat_map(|r| {
+            truth
+                .queries
+                .get(r["token"].as_str().unwrap())
+                .into_iter()
+                .flatten()
+        })
         .map(|q| q["token"].as_str().unwrap())
         .collect();
     let expected: BTreeSet<&str> = report_queries
@@ -144,8 +213,15 @@ fn assert_charts_datasets_definitions(run: &RunFiles, truth: &mode_extractor::sa
         .map(|c| c["token"].as_str().unwrap())
         .collect();
     let charts = run.by_token("chart");
-    assert_eq!(charts.keys().map(String::as_str).collect::<BTreeSet<_>>(), expected);
-    assert!(charts.values().all(|c| !c["title"].is_null() && !c["chart_type"].is_null()));
+    assert_eq!(
+        charts.keys().map(String::as_str).collect::<BTreeSet<_>>(),
+        expected
+    );
+    assert!(
+        charts
+            .values()
+            .all(|c| !c["title"].is_null() && !c["chart_type"].is_null())
+    );
 
     let datasets = run.by_token("dataset");
     assert_eq!(datasets.len(), truth.datasets.len());
@@ -154,7 +230,11 @@ fn assert_charts_datasets_definitions(run: &RunFiles, truth: &mode_extractor::sa
         let row = &datasets[token];
         assert_castor_prefix(row, &REPORT);
         let n = truth.queries.get(token).map_or(0, Vec::len);
-        assert_eq!(row["queries"].as_array().unwrap().len(), n, "dataset {token} queries");
+        assert_eq!(
+            row["queries"].as_array().unwrap().len(),
+            n,
+            "dataset {token} queries"
+        );
         let importers: BTreeSet<String> = truth
             .report_details
             .iter()
@@ -173,7 +253,11 @@ fn assert_charts_datasets_definitions(run: &RunFiles, truth: &mode_extractor::sa
             .collect();
         assert_eq!(got, importers, "reports importing dataset {token}");
     }
-    assert!(datasets.values().any(|d| !d["imported_by"].as_array().unwrap().is_empty()));
+    assert!(
+        datasets
+            .values()
+            .any(|d| !d["imported_by"].as_array().unwrap().is_empty())
+    );
 
     let definitions = run.by_token("definition");
     assert_eq!(definitions.len(), truth.definitions.len());
@@ -243,10 +327,19 @@ fn paging_past_per_page_whether_or_not_the_server_honours_it() {
         let biggest = truth
             .spaces
             .iter()
-            .map(|s| truth.reports.iter().filter(|r| r["space_token"] == s["token"]).count())
+            .map(|s| {
+                truth
+                    .reports
+                    .iter()
+                    .filter(|r| r["space_token"] == s["token"])
+                    .count()
+            })
             .max()
             .unwrap();
-        assert!(biggest > 100, "the workspace has a collection over 100 reports");
+        assert!(
+            biggest > 100,
+            "the workspace has a collection over 100 reports"
+        );
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("out");
         let output = extract(&sb, &out, &["--per-page", "100", "--assets", "report"]);
@@ -270,7 +363,11 @@ fn filters_exclude_without_fetching_below() {
         .iter()
         .find(|s| s["space_type"] == "private")
         .expect("a personal collection");
-    let archived: Vec<&Value> = truth.reports.iter().filter(|r| r["archived"] == true).collect();
+    let archived: Vec<&Value> = truth
+        .reports
+        .iter()
+        .filter(|r| r["archived"] == true)
+        .collect();
     assert!(!archived.is_empty(), "the workspace has archived reports");
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
@@ -280,10 +377,16 @@ fn filters_exclude_without_fetching_below() {
     let stats = sb.stats();
     let hit = |needle: &str| stats.by_path.keys().any(|p| p.contains(needle));
     let personal_token = personal["token"].as_str().unwrap();
-    assert!(!hit(&format!("/spaces/{personal_token}/")), "personal collection never listed");
+    assert!(
+        !hit(&format!("/spaces/{personal_token}/")),
+        "personal collection never listed"
+    );
     for report in &archived {
         let token = report["token"].as_str().unwrap();
-        assert!(!hit(&format!("/reports/{token}")), "archived report {token} never fetched");
+        assert!(
+            !hit(&format!("/reports/{token}")),
+            "archived report {token} never fetched"
+        );
         assert!(!run.by_token("report").contains_key(token));
     }
     assert!(!run.by_token("collection").contains_key(personal_token));

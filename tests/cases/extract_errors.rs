@@ -30,16 +30,36 @@ fn item_problems_are_logged_kept_and_exit_3() {
     let expected: BTreeSet<&str> = truth.problems.iter().map(|p| p.kind.as_str()).collect();
     assert_eq!(
         kinds,
-        ["deleted", "missing_creator", "null_name", "unknown_data_source"].into(),
+        [
+            "deleted",
+            "missing_creator",
+            "null_name",
+            "unknown_data_source"
+        ]
+        .into(),
         "truth says {expected:?}"
     );
     let logged = run.rows("errors_logs");
-    assert_eq!(logged.len(), run.summary["item_errors"].as_array().unwrap().len());
-    assert!(logged.iter().all(|m| m.is_string()), "castor's errors_logs is a list of messages");
+    assert_eq!(
+        logged.len(),
+        run.summary["item_errors"].as_array().unwrap().len()
+    );
+    assert!(
+        logged.iter().all(|m| m.is_string()),
+        "castor's errors_logs is a list of messages"
+    );
     // the affected items are still in the files
     let reports = run.by_token("report");
-    for problem in truth.problems.iter().filter(|p| p.kind != "unknown_data_source") {
-        assert!(reports.contains_key(&problem.token), "{} kept", problem.token);
+    for problem in truth
+        .problems
+        .iter()
+        .filter(|p| p.kind != "unknown_data_source")
+    {
+        assert!(
+            reports.contains_key(&problem.token),
+            "{} kept",
+            problem.token
+        );
     }
     assert_eq!(reports.len(), truth.reports.len());
 }
@@ -55,7 +75,11 @@ fn strict_stops_at_the_first_item_problem_without_a_summary() {
     let output = extract(&sb, &out, &["--strict"]);
     assert_eq!(code(&output), 12, "{}", stderr(&output));
     assert!(stderr(&output).contains("extract-mode: error: --strict"));
-    assert!(json_names(&out).iter().all(|n| !n.ends_with("-summary.json")));
+    assert!(
+        json_names(&out)
+            .iter()
+            .all(|n| !n.ends_with("-summary.json"))
+    );
 }
 
 #[test]
@@ -111,7 +135,11 @@ fn unreachable_host_and_bad_arguments() {
         .unwrap();
     assert_eq!(code(&output), 2);
     assert!(stderr(&output).contains("in clear"));
-    assert_eq!(sb.stats().total, 0, "no request before the arguments are valid");
+    assert_eq!(
+        sb.stats().total,
+        0,
+        "no request before the arguments are valid"
+    );
 }
 
 #[test]
@@ -129,7 +157,11 @@ fn a_locked_output_directory_exits_9_or_waits() {
         std::thread::sleep(Duration::from_millis(400));
         drop(lock);
     });
-    let output = extract(&sb, &out, &["--lock-timeout", "10s", "--assets", "collection"]);
+    let output = extract(
+        &sb,
+        &out,
+        &["--lock-timeout", "10s", "--assets", "collection"],
+    );
     release.join().unwrap();
     assert_eq!(code(&output), 0, "{}", stderr(&output));
     read_run(&out);
@@ -156,7 +188,11 @@ fn no_secret_in_any_output_even_at_trace_level() {
             .output()
             .unwrap();
         assert_eq!(code(&output), expect, "{}", stderr(&output));
-        let all = format!("{}{}", String::from_utf8_lossy(&output.stdout), stderr(&output));
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            stderr(&output)
+        );
         assert!(all.len() > 1000, "trace logging is on");
         for needle in [secret, secret_env, &basic] {
             assert!(!all.contains(needle), "{needle} leaked to stdout/stderr");
@@ -164,7 +200,11 @@ fn no_secret_in_any_output_even_at_trace_level() {
     }
     for entry in std::fs::read_dir(&out).unwrap().flatten() {
         let content = std::fs::read_to_string(entry.path()).unwrap_or_default();
-        assert!(!content.contains(secret) && !content.contains(&basic), "{:?}", entry.path());
+        assert!(
+            !content.contains(secret) && !content.contains(&basic),
+            "{:?}",
+            entry.path()
+        );
     }
 }
 
@@ -183,7 +223,7 @@ fn a_killed_run_leaves_no_partial_file_and_the_next_run_cleans_up() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
     for delay_ms in [300u64, 900] {
-        let mut child = std::process::Command::from(extract_cmd(&sb, &out))
+        let mut child = extract_std(&sb, &out)
             .stderr(std::process::Stdio::null())
             .spawn()
             .unwrap();
@@ -192,7 +232,10 @@ fn a_killed_run_leaves_no_partial_file_and_the_next_run_cleans_up() {
         child.wait().unwrap();
         for name in json_names(&out) {
             read_json(&out.join(&name)); // every .json present is complete
-            assert!(!name.ends_with("-summary.json"), "a killed run has no summary");
+            assert!(
+                !name.ends_with("-summary.json"),
+                "a killed run has no summary"
+            );
         }
     }
     let output = extract(&sb, &out, &[]);
@@ -215,7 +258,7 @@ fn sigterm_exits_130() {
     });
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
-    let child = std::process::Command::from(extract_cmd(&sb, &out))
+    let child = extract_std(&sb, &out)
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();

@@ -5,7 +5,9 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use mode_extractor::sandbox::{FaultConfig, FaultKind, RateLimitConfig, RetryAfterForm, SandboxConfig};
+use mode_extractor::sandbox::{
+    FaultConfig, FaultKind, RateLimitConfig, RetryAfterForm, SandboxConfig,
+};
 use serde_json::Value;
 
 use crate::support::*;
@@ -45,8 +47,15 @@ fn faults_are_recovered_and_the_output_is_identical() {
     let output = extract(&faulty, &out, &["--timeout", "600ms", "--max-retries", "8"]);
     assert_eq!(code(&output), 0, "{}", stderr(&output));
     let stats = faulty.stats();
-    assert!(stats.faults_injected >= 10, "faults were injected: {stats:?}");
-    assert_eq!(assets(&out), assets(&dir.path().join("clean")), "same files as a fault-free run");
+    assert!(
+        stats.faults_injected >= 10,
+        "faults were injected: {stats:?}"
+    );
+    assert_eq!(
+        assets(&out),
+        assets(&dir.path().join("clean")),
+        "same files as a fault-free run"
+    );
     let summary = read_run(&out).summary;
     assert!(summary["retries"].as_u64().unwrap() >= stats.faults_injected);
 }

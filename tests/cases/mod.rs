@@ -1,3 +1,4 @@
 mod extract;
 mod extract_errors;
 mod extract_faults;
+mod upload;

@@ -30,7 +30,12 @@ pub fn sandbox(config: SandboxConfig) -> SandboxThread {
 /// `extract-mode` with an empty environment, the sandbox's credentials, fast
 /// retries and a high rate limit, run from `cwd` (no stray `.env`).
 pub fn extract_cmd(sb: &SandboxThread, out: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("extract-mode").expect("binary built");
+    Command::from_std(extract_std(sb, out))
+}
+
+/// [`extract_cmd`] as a plain `std::process::Command`, for tests that spawn and kill.
+pub fn extract_std(sb: &SandboxThread, out: &Path) -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_extract-mode"));
     cmd.env_clear()
         .current_dir(out.parent().unwrap_or(out))
         .env("CASTOR_MODE_ANALYTICS_HOST", sb.url())
@@ -57,7 +62,10 @@ pub fn extract_cmd(sb: &SandboxThread, out: &Path) -> Command {
 
 /// Runs `extract-mode` with extra arguments and returns its output.
 pub fn extract(sb: &SandboxThread, out: &Path, args: &[&str]) -> Output {
-    extract_cmd(sb, out).args(args).output().expect("extract-mode runs")
+    extract_cmd(sb, out)
+        .args(args)
+        .output()
+        .expect("extract-mode runs")
 }
 
 /// The exit code (panics on a signal death).
@@ -88,7 +96,12 @@ impl RunFiles {
     pub fn by_token(&self, asset: &str) -> BTreeMap<String, Value> {
         self.rows(asset)
             .iter()
-            .map(|r| (r["token"].as_str().unwrap_or_default().to_owned(), r.clone()))
+            .map(|r| {
+                (
+                    r["token"].as_str().unwrap_or_default().to_owned(),
+                    r.clone(),
+                )
+            })
             .collect()
     }
 }
@@ -96,7 +109,10 @@ impl RunFiles {
 /// Reads the single run in `dir` (panics if there is not exactly one summary).
 pub fn read_run(dir: &Path) -> RunFiles {
     let names = json_names(dir);
-    let summaries: Vec<&String> = names.iter().filter(|n| n.ends_with("-summary.json")).collect();
+    let summaries: Vec<&String> = names
+        .iter()
+        .filter(|n| n.ends_with("-summary.json"))
+        .collect();
     assert_eq!(summaries.len(), 1, "one summary in {names:?}");
     let ts = summaries[0].trim_end_matches("-summary.json").to_owned();
     let mut files = BTreeMap::new();
