@@ -16,6 +16,7 @@ pub mod exit;
 pub mod http;
 pub mod logging;
 pub mod output;
+pub mod sandbox;
 
 pub use error::{Error, Result};
 pub use exit::ExitCode;

@@ -1,0 +1,1 @@
+//! HTTP tests against a started sandbox.
