@@ -50,19 +50,22 @@ fn canon(table: &Table) -> String {
     table.name.to_lowercase()
 }
 
-/// Five to ten definitions spread over the data sources; some reference an
-/// earlier definition of the same source. The first one stores its newlines as
+/// Five to ten definitions spread over the first four data sources; some
+/// (at least one) reference an earlier definition of the same source. The first one stores its newlines as
 /// literal `\n` sequences, as in Mode's recorded `definitions.json`.
 pub(crate) fn definitions(g: &mut Gen, sources: &[Source], creator: &str) -> Vec<Definition> {
     let count = 5 + g.below(6);
     let mut defs: Vec<Definition> = Vec::with_capacity(count);
+    // Definitions live on the first four sources; the fifth one wraps round
+    // and always references an earlier one, so nesting is guaranteed.
+    let spread = sources.len().min(4);
     for (i, name) in DEFINITION_NAMES.iter().take(count).enumerate() {
-        let source = &sources[i % sources.len()];
+        let source = &sources[i % spread];
         let earlier: Vec<usize> = (0..defs.len())
             .filter(|&d| defs[d].source_id == source.id)
             .collect();
         let referenced = match earlier.is_empty() {
-            false if g.chance(0.5) => Some(&defs[*g.pick(&earlier)]),
+            false if i == spread || g.chance(0.5) => Some(&defs[*g.pick(&earlier)]),
             _ => None,
         };
         let (mut sql, tables) = definition_sql(g, source.adapter, referenced);
