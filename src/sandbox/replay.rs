@@ -1,9 +1,10 @@
 //! Replay mode: serves the recorded Mode responses (DataHub's fixtures, see
 //! `fixtures/mode-recorded/README.md`) at the requests they answered.
 //!
-//! The workspace is `acryl`. Each list is served as recorded on page 1 (its
-//! own `_links.self` included, even where it names `acryltest` or
-//! `collections`); page 2 and later answer `final_page.json`. Two answers are
+//! The workspace is `acryl`. Each list is served as recorded on page 1
+//! whatever `per_page` says (its own `_links.self` included, even where it
+//! names `acryltest` or `collections`); page 2 and later answer
+//! `final_page.json`. Two answers are
 //! synthesised because nothing was recorded for them, and say so here:
 //! `/api/acryl/spaces?filter=custom` (the recording minus private
 //! collections) and `/api/acryl/memberships` (one membership built from
@@ -54,6 +55,7 @@ pub(crate) fn load(dir: &Path) -> io::Result<(Truth, Store)> {
     let read = |name: &str| read_json(&dir.join(name));
     let ws = REPLAY_WORKSPACE;
     let mut store = Store::new(ws);
+    store.recorded = true;
     let user = read("user.json")?;
     let username = user["username"].as_str().unwrap_or("modeuser").to_owned();
     store.insert("verify".into(), Resource::Object(read("verify.json")?));

@@ -57,6 +57,8 @@ pub(crate) struct PageRequest {
 pub(crate) struct Store {
     pub(crate) workspace: String,
     resources: HashMap<String, Resource>,
+    /// Replay: a paged list is served whole on page 1, whatever `per_page`.
+    pub(crate) recorded: bool,
 }
 
 impl Store {
@@ -64,6 +66,7 @@ impl Store {
         Store {
             workspace: workspace.to_owned(),
             resources: HashMap::new(),
+            recorded: false,
         }
     }
 
@@ -86,6 +89,13 @@ impl Store {
     /// The answer body for a route, or `None` for 404.
     pub(crate) fn answer(&self, route: &Route, query: &str, page: PageRequest) -> Option<Value> {
         let key = key_for(route, query)?;
+        let page = match self.recorded {
+            true => PageRequest {
+                per_page: usize::MAX,
+                ..page
+            },
+            false => page,
+        };
         match self.resources.get(&key)? {
             Resource::Object(value) => Some(value.clone()),
             Resource::List(listing) => Some(render(listing, page)),

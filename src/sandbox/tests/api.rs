@@ -196,7 +196,12 @@ async fn replay_serves_the_recorded_files() {
         get_json(&sandbox, "/api/acryl/spaces?filter=all").await,
         recorded_json("spaces.json")
     );
-    let final_page = get_json(&sandbox, "/api/acryl/spaces?filter=all&page=2").await;
+    let one_per_page = "/api/acryl/spaces?filter=all&per_page=1";
+    assert_eq!(
+        get_json(&sandbox, one_per_page).await,
+        recorded_json("spaces.json")
+    );
+    let final_page = get_json(&sandbox, "/api/acryl/spaces?filter=all&page=2&per_page=1").await;
     assert_eq!(final_page, recorded_json("final_page.json"));
     let charts = "/api/acryl/reports/9d2da37fa91e/queries/6e26a9f3d4e2/charts";
     assert_eq!(
