@@ -11,19 +11,19 @@
 //! - [`sandbox`] is a faithful local stand-in for both remote services, used by
 //!   the tests, the demo and the benchmarks.
 
+pub mod config;
 pub mod error;
 pub mod exit;
+pub mod extract;
 pub mod http;
 pub mod lineage;
 pub mod logging;
+pub mod mode;
 pub mod output;
+pub mod sandbox;
 pub mod signal;
 pub mod upload;
 
+pub use config::ExtractConfig;
 pub use error::{Error, Result};
 pub use exit::ExitCode;
-pub mod config;
-pub mod extract;
-pub mod mode;
-
-pub use config::ExtractConfig;

@@ -1,0 +1,154 @@
+//! A faithful local stand-in for Mode's REST API and the catalog's ingest
+//! endpoint, on one port, that knows its own ground truth.
+//!
+//! - `/api/…` imitates Mode: HTTP basic auth, HAL JSON, 30-per-page lists,
+//!   `filter` on collections, 401/403/404 bodies, a per-user rate limit and
+//!   injected faults. The workspace is generated from a seed (or replayed from
+//!   recorded responses) and recorded as a [`Truth`].
+//! - `POST /{kind}-{source_id}/{name}` imitates the catalog's ingest endpoint
+//!   that castor's uploader posts to; files are stored and listed as
+//!   [`ReceivedFile`]s.
+//! - `/_sandbox/{truth,stats,received,reset}` expose the ground truth and
+//!   counters; they are never faulted, limited or counted.
+//!
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! use mode_extractor::sandbox::{Sandbox, SandboxConfig};
+//! let sandbox = Sandbox::start(SandboxConfig::default()).await?;
+//! let url = sandbox.url(); // "http://127.0.0.1:PORT"
+//! let reports = sandbox.truth().reports.len();
+//! sandbox.shutdown().await;
+//! # Ok(()) }
+//! ```
+//!
+//! See `docs/sandbox.md` for the behaviour in full and the assumptions made
+//! where Mode's documentation is silent.
+
+pub mod cli;
+mod config;
+mod faults;
+mod generate;
+mod ingest;
+mod limiter;
+mod mode_api;
+mod replay;
+mod respond;
+mod route;
+mod server;
+mod state;
+mod stats;
+mod store;
+mod thread;
+mod truth;
+
+#[cfg(test)]
+mod tests;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+pub use config::{RateLimitConfig, RetryAfterForm, SandboxConfig};
+pub use faults::{FaultConfig, FaultKind};
+pub use ingest::ReceivedFile;
+pub use replay::REPLAY_WORKSPACE;
+pub use stats::Stats;
+pub use thread::SandboxThread;
+pub use truth::{ItemProblem, Truth};
+
+use state::{Shared, Side};
+
+/// A running sandbox server inside the caller's tokio runtime.
+///
+/// Dropping it stops the server too; [`Sandbox::shutdown`] also waits for the
+/// accept loop to end.
+pub struct Sandbox {
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+    shutdown: watch::Sender<bool>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl Sandbox {
+    /// Generates (or loads, with `replay_dir`) the workspace, binds
+    /// `127.0.0.1:config.port` (0 = ephemeral) and starts serving.
+    ///
+    /// Errors: the port cannot be bound, the ingest directory cannot be
+    /// created, or a recorded file is missing or not JSON.
+    pub async fn start(config: SandboxConfig) -> std::io::Result<Sandbox> {
+        let port = config.port;
+        let shared = Arc::new(Shared::new(config)?);
+        let listener = TcpListener::bind(("127.0.0.1", port)).await?;
+        let addr = listener.local_addr()?;
+        let (shutdown, watcher) = watch::channel(false);
+        let task = tokio::spawn(server::serve(listener, shared.clone(), watcher));
+        tracing::info!(%addr, reports = shared.truth.reports.len(), "sandbox listening");
+        Ok(Sandbox {
+            shared,
+            addr,
+            shutdown,
+            task: Some(task),
+        })
+    }
+
+    /// The base URL, `http://127.0.0.1:PORT`, without a trailing slash.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The ground truth of the served workspace.
+    pub fn truth(&self) -> Arc<Truth> {
+        self.shared.truth.clone()
+    }
+
+    /// A snapshot of the counters.
+    pub fn stats(&self) -> Stats {
+        self.shared.stats()
+    }
+
+    /// Files received completely on the ingest side, in arrival order.
+    pub fn received(&self) -> Vec<ReceivedFile> {
+        self.shared.received()
+    }
+
+    /// Replaces the Mode-side faults; the script restarts at the next request.
+    pub fn set_mode_faults(&self, faults: FaultConfig) {
+        self.shared.set_faults(Side::Mode, faults);
+    }
+
+    /// Replaces the ingest-side faults; the script restarts at the next request.
+    pub fn set_ingest_faults(&self, faults: FaultConfig) {
+        self.shared.set_faults(Side::Ingest, faults);
+    }
+
+    /// Zeroes every counter of [`Stats`] (received files are kept).
+    pub fn reset_stats(&self) {
+        self.shared.reset_stats();
+    }
+
+    /// Where uploaded files are stored.
+    pub fn ingest_dir(&self) -> std::path::PathBuf {
+        self.shared.ingest_dir.clone()
+    }
+
+    /// Stops accepting, drops every open connection and waits for the loop.
+    pub async fn shutdown(mut self) {
+        let _ = self.shutdown.send(true);
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+
+    pub(crate) fn shared(&self) -> Arc<Shared> {
+        self.shared.clone()
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        let _ = self.shutdown.send(true);
+    }
+}

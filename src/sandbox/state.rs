@@ -1,0 +1,136 @@
+//! The state shared by every connection of one sandbox.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use super::config::SandboxConfig;
+use super::faults::{FaultConfig, FaultKind, FaultState};
+use super::ingest::ReceivedFile;
+use super::limiter::Limiter;
+use super::stats::{Stats, StatsState};
+use super::store::Store;
+use super::truth::Truth;
+use super::{generate, replay};
+
+/// Locks a mutex, ignoring poisoning: the data are counters and lists that
+/// stay consistent even if a holder panicked.
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Which side a fault applies to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Side {
+    Mode,
+    Ingest,
+}
+
+/// Everything the handlers read and update.
+pub(crate) struct Shared {
+    pub(crate) config: SandboxConfig,
+    pub(crate) truth: Arc<Truth>,
+    pub(crate) store: Store,
+    pub(crate) ingest_dir: PathBuf,
+    stats: Mutex<StatsState>,
+    mode_faults: Mutex<FaultState>,
+    ingest_faults: Mutex<FaultState>,
+    pub(crate) limiter: Option<Mutex<Limiter>>,
+    received: Mutex<Vec<ReceivedFile>>,
+    upload_seq: AtomicU64,
+    _temp: Option<tempfile::TempDir>,
+}
+
+impl Shared {
+    /// Generates (or loads) the workspace and prepares the ingest directory.
+    pub(crate) fn new(config: SandboxConfig) -> std::io::Result<Shared> {
+        let (truth, store) = match &config.replay_dir {
+            Some(dir) => replay::load(dir)?,
+            None => {
+                let truth = generate::generate(&config);
+                let store = Store::from_truth(&truth, &config.workspace);
+                (truth, store)
+            }
+        };
+        let (ingest_dir, temp) = match &config.ingest_dir {
+            Some(dir) => {
+                std::fs::create_dir_all(dir)?;
+                (dir.clone(), None)
+            }
+            None => {
+                let temp = tempfile::Builder::new()
+                    .prefix("mode-sandbox-ingest-")
+                    .tempdir()?;
+                (temp.path().to_path_buf(), Some(temp))
+            }
+        };
+        let window = config
+            .rate_limit
+            .as_ref()
+            .map_or(Duration::from_secs(10), |r| r.window);
+        Ok(Shared {
+            truth: Arc::new(truth),
+            store,
+            ingest_dir,
+            stats: Mutex::new(StatsState::new(window)),
+            mode_faults: Mutex::new(FaultState::new(config.mode_faults.clone())),
+            ingest_faults: Mutex::new(FaultState::new(config.ingest_faults.clone())),
+            limiter: config
+                .rate_limit
+                .clone()
+                .map(|r| Mutex::new(Limiter::new(r))),
+            received: Mutex::new(Vec::new()),
+            upload_seq: AtomicU64::new(0),
+            _temp: temp,
+            config,
+        })
+    }
+
+    /// Runs `update` on the live counters.
+    pub(crate) fn stats_mut(&self, update: impl FnOnce(&mut StatsState)) {
+        update(&mut lock(&self.stats));
+    }
+
+    pub(crate) fn stats(&self) -> Stats {
+        lock(&self.stats).snapshot()
+    }
+
+    pub(crate) fn reset_stats(&self) {
+        lock(&self.stats).reset();
+    }
+
+    pub(crate) fn received(&self) -> Vec<ReceivedFile> {
+        lock(&self.received).clone()
+    }
+
+    pub(crate) fn record(&self, file: ReceivedFile) {
+        lock(&self.received).push(file);
+    }
+
+    /// A number unique among this sandbox's uploads (for temporary names).
+    pub(crate) fn next_upload(&self) -> u64 {
+        self.upload_seq.fetch_add(1, Ordering::Relaxed)
+    }
+
+    pub(crate) fn set_faults(&self, side: Side, faults: FaultConfig) {
+        self.faults(side).set(faults);
+    }
+
+    /// Counts one request of `side` and returns its fault, if any (counted in
+    /// the stats), and the stall duration.
+    pub(crate) fn next_fault(&self, side: Side) -> (Option<FaultKind>, Duration) {
+        let (fault, stall) = self.faults(side).next();
+        if fault.is_some() {
+            self.stats_mut(StatsState::fault);
+        }
+        (fault, stall)
+    }
+
+    fn faults(&self, side: Side) -> MutexGuard<'_, FaultState> {
+        match side {
+            Side::Mode => lock(&self.mode_faults),
+            Side::Ingest => lock(&self.ingest_faults),
+        }
+    }
+}

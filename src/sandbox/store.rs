@@ -1,0 +1,315 @@
+//! What the Mode side serves, indexed by endpoint, and Mode's HAL pagination.
+//!
+//! Every answer is pre-built from the [`Truth`] (or, in replay mode, from the
+//! recorded files) and stored under a key derived from its [`Route`]; a
+//! request whose key is absent answers 404.
+//!
+//! Paged lists (spaces, reports, datasets, memberships) take `page` (1-based,
+//! default 1) and `per_page` (default 30). Mode sends no `next` link and no
+//! `pagination` object; the page after the last answers the shape DataHub
+//! recorded: `{"_links":{"self":{"href":""}},"_embedded":{}}`. Non-paged
+//! lists ignore both parameters. An unparsable or zero `page`/`per_page` is
+//! taken as the default.
+//!
+//! Collections: `filter=all` lists every collection, personal ones included;
+//! `filter=custom` (or any other value) only shared ones. Without `filter`
+//! the generated workspace lists shared ones only (an assumption: Mode's
+//! default is undocumented), while replay serves the recording, which holds
+//! the personal collection too.
+
+use std::collections::HashMap;
+
+use serde_json::{Value, json};
+
+use super::route::Route;
+use super::truth::Truth;
+
+/// Mode's page size when `per_page` is absent or ignored.
+pub(crate) const DEFAULT_PER_PAGE: usize = 30;
+
+/// A HAL list: its `_embedded` key, its `self` link and all its items.
+#[derive(Debug, Clone)]
+pub(crate) struct Listing {
+    pub(crate) key: String,
+    pub(crate) self_href: String,
+    pub(crate) items: Vec<Value>,
+    pub(crate) paged: bool,
+}
+
+/// One servable answer.
+#[derive(Debug, Clone)]
+pub(crate) enum Resource {
+    /// A bare object.
+    Object(Value),
+    /// A list, paged or not.
+    List(Listing),
+}
+
+/// How the client asked for a page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct PageRequest {
+    pub(crate) page: usize,
+    pub(crate) per_page: usize,
+}
+
+/// Every answer of the Mode side, by key.
+#[derive(Debug, Default)]
+pub(crate) struct Store {
+    pub(crate) workspace: String,
+    resources: HashMap<String, Resource>,
+    /// Replay: a paged list is served whole on page 1, whatever `per_page`.
+    pub(crate) recorded: bool,
+}
+
+impl Store {
+    pub(crate) fn new(workspace: &str) -> Self {
+        Store {
+            workspace: workspace.to_owned(),
+            resources: HashMap::new(),
+            recorded: false,
+        }
+    }
+
+    pub(crate) fn insert(&mut self, key: String, resource: Resource) {
+        self.resources.insert(key, resource);
+    }
+
+    /// Inserts a list under `key`.
+    pub(crate) fn list(&mut self, key: String, listing: (&str, String, Vec<Value>, bool)) {
+        let (name, self_href, items, paged) = listing;
+        let listing = Listing {
+            key: name.to_owned(),
+            self_href,
+            items,
+            paged,
+        };
+        self.insert(key, Resource::List(listing));
+    }
+
+    /// The answer body for a route, or `None` for 404.
+    pub(crate) fn answer(&self, route: &Route, query: &str, page: PageRequest) -> Option<Value> {
+        let key = key_for(route, query)?;
+        let page = match self.recorded {
+            true => PageRequest {
+                per_page: usize::MAX,
+                ..page
+            },
+            false => page,
+        };
+        match self.resources.get(&key)? {
+            Resource::Object(value) => Some(value.clone()),
+            Resource::List(listing) => Some(render(listing, page)),
+        }
+    }
+
+    /// Builds the store of a generated workspace from its truth.
+    pub(crate) fn from_truth(truth: &Truth, ws: &str) -> Store {
+        let mut store = Store::new(ws);
+        store.objects(truth, ws);
+        store.space_lists(truth, ws);
+        store.report_lists(truth, ws);
+        let api = format!("/api/{ws}");
+        let flat = [
+            ("data_sources", &truth.data_sources, false),
+            ("definitions", &truth.definitions, false),
+            ("memberships", &truth.memberships, true),
+        ];
+        for (name, items, paged) in flat {
+            let listing = (name, format!("{api}/{name}"), items.clone(), paged);
+            store.list(format!("{name}/{ws}"), listing);
+        }
+        store
+    }
+
+    fn objects(&mut self, truth: &Truth, ws: &str) {
+        if let Some(account) = truth.account() {
+            self.insert("account".into(), Resource::Object(account.clone()));
+        }
+        if !truth.workspace.is_null() {
+            let verify = json!({
+                "workspace": ws,
+                "workspace_token": truth.workspace["token"],
+                "_links": {"self": {"href": format!("/api/{ws}")}},
+            });
+            self.insert("verify".into(), Resource::Object(verify));
+            let workspace = Resource::Object(truth.workspace.clone());
+            self.insert(format!("named/{ws}"), workspace);
+        }
+        for user in &truth.users {
+            if let Some(name) = user["username"].as_str() {
+                self.insert(format!("named/{name}"), Resource::Object(user.clone()));
+            }
+        }
+        for (token, detail) in &truth.report_details {
+            let key = format!("report/{ws}/{token}");
+            self.insert(key, Resource::Object(detail.clone()));
+        }
+    }
+
+    fn space_lists(&mut self, truth: &Truth, ws: &str) {
+        let href = format!("/api/{ws}/collections");
+        let shared: Vec<Value> = truth
+            .spaces
+            .iter()
+            .filter(|s| s["space_type"] != "private")
+            .cloned()
+            .collect();
+        let all = ("spaces", href.clone(), truth.spaces.clone(), true);
+        self.list(format!("spaces/{ws}/all"), all);
+        // Assumption: without `filter`, Mode lists shared collections only.
+        let default = ("spaces", href.clone(), shared.clone(), true);
+        self.list(format!("spaces/{ws}/default"), default);
+        self.list(
+            format!("spaces/{ws}/custom"),
+            ("spaces", href, shared, true),
+        );
+        for space in &truth.spaces {
+            let Some(token) = space["token"].as_str() else {
+                continue;
+            };
+            let href = format!("/api/{ws}/collections/{token}/reports");
+            let reports = truth.reports_in(token).into_iter().cloned().collect();
+            let datasets = truth.datasets_in(token).into_iter().cloned().collect();
+            let reports = ("reports", href.clone(), reports, true);
+            self.list(format!("reports/{ws}/{token}"), reports);
+            self.list(
+                format!("datasets/{ws}/{token}"),
+                ("reports", href, datasets, true),
+            );
+        }
+    }
+
+    fn report_lists(&mut self, truth: &Truth, ws: &str) {
+        for (report, queries) in &truth.queries {
+            let href = format!("/api/{ws}/reports/{report}/queries");
+            let listing = ("queries", href.clone(), queries.clone(), false);
+            self.list(format!("queries/{ws}/{report}"), listing);
+            for query in queries {
+                let Some(token) = query["token"].as_str() else {
+                    continue;
+                };
+                let Some(charts) = truth.charts.get(token) else {
+                    continue;
+                };
+                let href = format!("{href}/{token}/charts");
+                let listing = ("charts", href, charts.clone(), false);
+                self.list(format!("charts/{ws}/{report}/{token}"), listing);
+            }
+        }
+    }
+}
+
+/// The resource key of a route; `None` when the route is never served.
+pub(crate) fn key_for(route: &Route, query: &str) -> Option<String> {
+    let key = match route {
+        Route::Account => "account".to_owned(),
+        Route::Verify => "verify".to_owned(),
+        Route::Named(name) => format!("named/{name}"),
+        Route::Spaces { ws } => {
+            let filter = match query_param(query, "filter").as_deref() {
+                Some("all") => "all",
+                Some(_) => "custom",
+                None => "default",
+            };
+            format!("spaces/{ws}/{filter}")
+        }
+        Route::Reports { ws, space } => format!("reports/{ws}/{space}"),
+        Route::Datasets { ws, space } => format!("datasets/{ws}/{space}"),
+        Route::Report { ws, report } => format!("report/{ws}/{report}"),
+        Route::Queries { ws, report } => format!("queries/{ws}/{report}"),
+        Route::Charts { ws, report, query } => format!("charts/{ws}/{report}/{query}"),
+        Route::DataSources { ws } => format!("data_sources/{ws}"),
+        Route::Definitions { ws } => format!("definitions/{ws}"),
+        Route::Memberships { ws } => format!("memberships/{ws}"),
+        Route::Other { .. } => return None,
+    };
+    Some(key)
+}
+
+/// The first value of a query-string parameter, percent-decoded.
+pub(crate) fn query_param(query: &str, name: &str) -> Option<String> {
+    url::form_urlencoded::parse(query.as_bytes())
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value.into_owned())
+}
+
+/// Reads `page` and `per_page`; `honoured == false` forces 30 per page.
+pub(crate) fn page_request(query: &str, honoured: bool, max_per_page: usize) -> PageRequest {
+    let number = |name| {
+        query_param(query, name)
+            .and_then(|v| v.trim().parse::<usize>().ok())
+            .filter(|n| *n > 0)
+    };
+    let per_page = match number("per_page") {
+        Some(n) if honoured => n.min(max_per_page.max(1)),
+        _ => DEFAULT_PER_PAGE,
+    };
+    PageRequest {
+        page: number("page").unwrap_or(1),
+        per_page,
+    }
+}
+
+/// One page of a listing (or the whole of a non-paged one).
+fn render(listing: &Listing, page: PageRequest) -> Value {
+    let items: &[Value] = if listing.paged {
+        let start = (page.page - 1).saturating_mul(page.per_page);
+        let end = start.saturating_add(page.per_page).min(listing.items.len());
+        listing.items.get(start..end).unwrap_or(&[])
+    } else {
+        &listing.items
+    };
+    if listing.paged && page.page > 1 && items.is_empty() {
+        return final_page();
+    }
+    let mut embedded = serde_json::Map::new();
+    embedded.insert(listing.key.clone(), Value::Array(items.to_vec()));
+    json!({"_links": {"self": {"href": listing.self_href}}, "_embedded": embedded})
+}
+
+/// The answer past the last page, as recorded in DataHub's `final_page.json`.
+pub(crate) fn final_page() -> Value {
+    json!({"_links": {"self": {"href": ""}}, "_embedded": {}})
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn listing(n: usize) -> Listing {
+        Listing {
+            key: "reports".into(),
+            self_href: "/x".into(),
+            items: (0..n).map(|i| json!(i)).collect(),
+            paged: true,
+        }
+    }
+
+    #[test]
+    fn pages_split_and_end_with_the_final_page() {
+        let page = |page, per_page| PageRequest { page, per_page };
+        let first = render(&listing(31), page(1, 30));
+        assert_eq!(
+            first["_embedded"]["reports"].as_array().map(Vec::len),
+            Some(30)
+        );
+        let second = render(&listing(31), page(2, 30));
+        assert_eq!(second["_embedded"]["reports"], json!([30]));
+        assert_eq!(render(&listing(31), page(3, 30)), final_page());
+        assert_eq!(
+            render(&listing(0), page(1, 30))["_embedded"]["reports"],
+            json!([])
+        );
+        assert_eq!(render(&listing(5), page(usize::MAX, 30)), final_page());
+    }
+
+    #[test]
+    fn page_parameters() {
+        let p = page_request("page=2&per_page=5000", true, 1000);
+        assert_eq!((p.page, p.per_page), (2, 1000));
+        let p = page_request("per_page=5", false, 1000);
+        assert_eq!((p.page, p.per_page), (1, 30));
+        let p = page_request("page=zero&per_page=0", true, 1000);
+        assert_eq!((p.page, p.per_page), (1, 30));
+    }
+}
