@@ -21,7 +21,7 @@ use secrecy::SecretString;
 /// (castor's files), `-chart`, `-dataset`, `-definition`, `-lineage`,
 /// `-errors_logs`, and `{ts}-summary.json` last, into the output directory.
 #[derive(Debug, Parser)]
-#[command(name = "extract-mode", version, after_help = after_help(), max_term_width = 100)]
+#[command(name = "extract-mode", version, after_help = after_help(), max_term_width = 100, args_override_self = true)]
 pub struct Cli {
     /// Mode's base URL; https:// (http:// only for loopback hosts)
     #[arg(

@@ -277,8 +277,14 @@ fn recorded_responses_replay_into_castor_files() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
     let output = extract(&sb, &out, &["--include-collection", "^AcrylTest$"]);
-    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    // The recording itself has one item problem: the dataset's query names data
+    // source 44763, which is not among the recorded data sources.
+    assert_eq!(code(&output), 3, "{}", stderr(&output));
     let run = read_run(&out);
+    let problems = run.summary["item_errors"].as_array().unwrap();
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(problems[0]["kind"], "unknown_data_source");
+    assert_eq!(problems[0]["token"], "9b2f34343531");
     let recorded = |name: &str| read_json(&recorded_dir().join(name));
 
     let report = &recorded("reports_75737b70402e.json")["_embedded"]["reports"][0];

@@ -217,7 +217,7 @@ fn base64_basic(token: &str, secret: &str) -> String {
 #[test]
 fn a_killed_run_leaves_no_partial_file_and_the_next_run_cleans_up() {
     let sb = sandbox(SandboxConfig {
-        latency: Duration::from_millis(20),
+        latency: Duration::from_millis(40),
         ..small_config()
     });
     let dir = tempfile::tempdir().unwrap();
@@ -228,6 +228,7 @@ fn a_killed_run_leaves_no_partial_file_and_the_next_run_cleans_up() {
             .spawn()
             .unwrap();
         std::thread::sleep(Duration::from_millis(delay_ms));
+        assert!(child.try_wait().unwrap().is_none(), "killed while running");
         child.kill().unwrap();
         child.wait().unwrap();
         for name in json_names(&out) {

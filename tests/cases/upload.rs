@@ -235,12 +235,15 @@ fn upload_waits_for_a_running_extract_then_sends_the_complete_run() {
     );
 }
 
+/// Arguments, environment overrides, expected exit code, expected text.
+type BadInput<'a> = (Vec<String>, Vec<(&'a str, &'a str)>, i32, &'a str);
+
 #[test]
 fn bad_inputs_fail_before_any_request() {
     let sb = sandbox(small_config());
     let (dir, out) = extracted(&sb);
     let file = out.join(json_names(&out).into_iter().next().unwrap());
-    let cases: Vec<(Vec<String>, Vec<(&str, &str)>, i32, &str)> = vec![
+    let cases: Vec<BadInput> = vec![
         (
             vec!["-d".into(), out.display().to_string()],
             vec![("CASTOR_UPLOADER_SOURCE_ID", "not-a-uuid")],
@@ -332,9 +335,7 @@ fn one_file_with_f_uses_castors_path() {
         received[0].path,
         format!("/visualization-{SOURCE_ID}/{name}")
     );
-    assert!(
-        stderr(&output).contains(&format!("Uploaded {name} as VIZ")),
-        "{}",
-        stderr(&output)
-    );
+    let err = stderr(&output);
+    let line = format!("{name} as VIZ to visualization-{SOURCE_ID}/{name}");
+    assert!(err.contains("Uploaded ") && err.contains(&line), "{err}");
 }

@@ -39,7 +39,7 @@ pub fn extract_std(sb: &SandboxThread, out: &Path) -> std::process::Command {
     cmd.env_clear()
         .current_dir(out.parent().unwrap_or(out))
         .env("CASTOR_MODE_ANALYTICS_HOST", sb.url())
-        .env("CASTOR_MODE_ANALYTICS_WORKSPACE", &sb.truth().workspace)
+        .env("CASTOR_MODE_ANALYTICS_WORKSPACE", workspace_of(sb))
         .env("CASTOR_MODE_ANALYTICS_TOKEN", "sandbox-token")
         .env("CASTOR_MODE_ANALYTICS_SECRET", "sandbox-secret")
         .env("CASTOR_OUTPUT_DIRECTORY", out)
@@ -58,6 +58,14 @@ pub fn extract_std(sb: &SandboxThread, out: &Path) -> std::process::Command {
             "5s",
         ]);
     cmd
+}
+
+/// The sandbox's workspace username (replay mode serves Mode's recorded `acryl`).
+pub fn workspace_of(sb: &SandboxThread) -> String {
+    sb.truth().workspace["username"]
+        .as_str()
+        .unwrap_or(mode_extractor::sandbox::REPLAY_WORKSPACE)
+        .to_owned()
 }
 
 /// Runs `extract-mode` with extra arguments and returns its output.
