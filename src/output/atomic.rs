@@ -57,8 +57,13 @@ fn write_with(
     fill: impl FnOnce(&mut HashingWriter<BufWriter<&File>>) -> std::io::Result<()>,
 ) -> Result<FileRecord> {
     let target = dir.join(name);
-    let temp = tempfile::Builder::new()
-        .prefix(TEMP_PREFIX)
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(TEMP_PREFIX);
+    // Like castor's plain `open()`: 0666 less the umask, not tempfile's 0600,
+    // so a scheduler's other users (an uploader, a backup) can read the run.
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+    let temp = builder
         .tempfile_in(dir)
         .map_err(|e| Error::io("cannot create a temporary file in", dir, e))?;
     let mut writer = HashingWriter::new(BufWriter::new(temp.as_file()));

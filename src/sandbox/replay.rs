@@ -14,7 +14,7 @@
 //! `spaces.json`, the reports of their recorded listings (the older
 //! `reports.json` of an unlisted collection is served but not in the truth),
 //! `workspace: null`, and `expected_tables` derived by hand from the recorded
-//! SQL (definitions expanded, PostgreSQL's `public` added to bare names).
+//! SQL (definitions expanded; bare names take the data source's database, as the lineage module canonicalises them).
 //! `problems` lists the recording's own defect: a dataset query whose
 //! `data_source_id` (44763) is not among the data sources.
 
@@ -35,10 +35,10 @@ const RECORDED_TABLES: [(&str, &[&str]); 2] = [
     (
         "6e26a9f3d4e2",
         &[
-            "public.customer",
-            "public.payment",
-            "public.rental",
-            "public.staff",
+            "dvdrental.customer",
+            "dvdrental.payment",
+            "dvdrental.rental",
+            "dvdrental.staff",
         ],
     ),
     (

@@ -43,10 +43,11 @@ pub struct Truth {
     /// One user per membership, as `/api/{username}` serves it. The first one
     /// owns the API token and is also served at `/api/account`.
     pub users: Vec<Value>,
-    /// Query token → the tables its SQL reads, definitions expanded: lowercase,
-    /// `schema.table` or `db.schema.table` as written in the SQL, sorted and
-    /// de-duplicated. An unqualified name is given the adapter's default schema
-    /// (`public` for PostgreSQL and Redshift). CTE names are never tables.
+    /// Query token → the tables its SQL reads, definitions expanded, canonical:
+    /// lowercase `database.schema.table`, the query's data source supplying the
+    /// database when the SQL names only `schema.table` (BigQuery: the project in
+    /// `host`; MySQL: `database.table`), sorted and de-duplicated. CTE names
+    /// are never tables.
     pub expected_tables: BTreeMap<String, Vec<String>>,
     /// The deliberately broken items (only with `item_problems`).
     pub problems: Vec<ItemProblem>,

@@ -183,6 +183,7 @@ fn a_400_report_workspace_arrives_complete_with_castor_keys() {
     }
 
     assert_charts_datasets_definitions(&run, &truth);
+    assert_lineage(&run, &truth);
     let summary = &run.summary;
     assert_eq!(summary["client_name"], "ModeAnalytics/API");
     assert_eq!(summary["counts"]["report"], truth.reports.len());
@@ -268,6 +269,51 @@ fn assert_charts_datasets_definitions(run: &RunFiles, truth: &mode_extractor::sa
     }
 }
 
+/// Every query of every report and dataset has a lineage row, and the tables
+/// found match the sandbox's expected tables for at least 95 % of them.
+fn assert_lineage(run: &RunFiles, truth: &mode_extractor::sandbox::Truth) {
+    let rows = run.rows("lineage");
+    let expected_rows = truth.reports.iter().chain(&truth.datasets).map(|r| {
+        truth
+            .queries
+            .get(r["token"].as_str().unwrap())
+            .map_or(0, Vec::len)
+    });
+    assert_eq!(rows.len(), expected_rows.sum::<usize>());
+    let mut exact = 0;
+    let mut misses = Vec::new();
+    for row in rows {
+        let query = row["query_token"].as_str().unwrap();
+        let got: BTreeSet<String> = row["tables"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["name"].as_str().unwrap().to_owned())
+            .collect();
+        let want: BTreeSet<String> = truth.expected_tables[query].iter().cloned().collect();
+        if got == want {
+            exact += 1;
+        } else {
+            misses.push(format!(
+                "{query}: want {want:?} got {got:?} ({})",
+                row["method"]
+            ));
+        }
+    }
+    let accuracy = exact as f64 / rows.len() as f64;
+    println!(
+        "sandbox lineage: {exact}/{} exact ({:.1}%)",
+        rows.len(),
+        accuracy * 100.0
+    );
+    assert!(
+        accuracy >= 0.95,
+        "{:.3}: {:#?}",
+        accuracy,
+        &misses[..misses.len().min(10)]
+    );
+}
+
 #[test]
 fn recorded_responses_replay_into_castor_files() {
     let sb = sandbox(SandboxConfig {
@@ -314,6 +360,24 @@ fn recorded_responses_replay_into_castor_files() {
     assert_eq!(dataset["queries"].as_array().unwrap().len(), 1);
 
     assert_eq!(run.rows("definition").len(), 2);
+    let truth = sb.truth();
+    for row in run.rows("lineage") {
+        let query = row["query_token"].as_str().unwrap();
+        let names: Vec<&str> = row["tables"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            names, truth.expected_tables[query],
+            "lineage of recorded query {query}"
+        );
+    }
+    // the recorded query reads `rental` through two nested definitions
+    let lineage = &run.rows("lineage")[0];
+    assert_eq!(lineage["method"], "parsed_after_templating");
+    assert_eq!(lineage["definitions"].as_array().unwrap().len(), 2);
     assert_eq!(run.rows("member")[0]["email"], "modeuser@example.com");
     let collections = run.rows("collection");
     assert_eq!(collections.len(), 1, "filtered to AcrylTest");

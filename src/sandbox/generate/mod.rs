@@ -183,16 +183,18 @@ fn add_queries(
     owner: &QueryOwner,
     count: usize,
 ) -> Vec<GenQuery> {
-    let made: Vec<GenQuery> = (0..count)
+    let made: Vec<(GenQuery, &Source)> = (0..count)
         .map(|_| {
             let source = &world.sources[g.below(world.sources.len())];
-            queries::query(g, owner, source, &world.defs)
+            (queries::query(g, owner, source, &world.defs), source)
         })
         .collect();
-    let values = made.iter().map(|q| q.value.clone()).collect();
+    let values = made.iter().map(|(q, _)| q.value.clone()).collect();
     truth.queries.insert(owner.report.to_owned(), values);
-    for query in &made {
-        let tables = query.tables.iter().cloned().collect();
+    for (query, source) in &made {
+        let tables: std::collections::BTreeSet<String> =
+            query.tables.iter().map(|t| source.canonical(t)).collect();
+        let tables = tables.into_iter().collect();
         truth.expected_tables.insert(query.token.clone(), tables);
         // A dataset's queries have no charts: their chart list answers empty.
         truth
@@ -204,7 +206,7 @@ fn add_queries(
             truth.chart_owner.insert(chart_token, owners);
         }
     }
-    made
+    made.into_iter().map(|(q, _)| q).collect()
 }
 
 fn preview(made: &[GenQuery]) -> String {

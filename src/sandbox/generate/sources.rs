@@ -192,6 +192,27 @@ pub(crate) struct Source {
     pub(crate) value: Value,
 }
 
+impl Source {
+    /// A table name as a catalog canonicalises it for this source:
+    /// `schema.table` gets the source's database in front (BigQuery's project
+    /// is its `host`; on MySQL a two-part name is already `database.table`);
+    /// a three-part name is kept.
+    pub(crate) fn canonical(&self, name: &str) -> String {
+        let field = if self.adapter == Adapter::BigQuery {
+            "host"
+        } else {
+            "database"
+        };
+        let database = self.value[field].as_str().unwrap_or_default();
+        let parts = name.split('.').count();
+        if parts == 2 && self.adapter != Adapter::MySql && !database.is_empty() {
+            format!("{}.{name}", database.to_lowercase())
+        } else {
+            name.to_owned()
+        }
+    }
+}
+
 /// (name, adapter, database, host, port, vendor) of each possible source.
 const SOURCES: [(&str, Adapter, &str, &str, u16, &str); 6] = [
     (
