@@ -14,10 +14,18 @@ one /queries call per report and dataset; one /charts call per report query
 (chart_count is not trusted, see the README); one report detail per report whose
 listing says has_imported_datasets; one /api/{username} per member.
 
+With --fault-rate the sandbox also injects 500/502/503/504 answers, stalls and
+connections dropped mid-body. The run's files are always checked against the
+sandbox's ground truth: every collection, report, query and member present,
+castor's keys first and in order.
+
 Usage: scripts/bench_extract.py [--reports 2000] [--collections 40] [--latency-ms 20]
                                 [--rate 400] [--window-s 10] [--concurrency 8]
+                                [--fault-rate 0.05]
+The issue's acceptance run: --reports 400 --collections 12 --rate 40 --fault-rate 0.05
 """
 import argparse
+import glob
 import json
 import math
 import os
@@ -52,6 +60,47 @@ def minimum_calls(truth):
     return calls
 
 
+CASTOR_KEYS = {
+    "datasource": ["id", "token", "name", "host", "display_name", "description", "database",
+                   "provider", "vendor", "adapter", "created_at", "public", "queryable"],
+    "collection": ["id", "token", "space_type", "name", "description", "state",
+                   "default_access_level", "creator"],
+    "report": ["id", "token", "name", "description", "type", "archived", "space_token", "public",
+               "created_at", "updated_at", "published_at", "edited_at", "is_embedded",
+               "query_count", "chart_count", "view_count", "creator"],
+    "query": ["id", "token", "name", "data_source_id", "raw_query", "report_token"],
+    "member": ["id", "token", "username", "name", "email", "created_at"],
+}
+
+
+def verify(out, truth):
+    """Every collection, report, query and member of the truth is in the files,
+    with castor's keys first and in order. Returns a list of problems."""
+    files = {}
+    for path in glob.glob(os.path.join(out, "*-*.json")):
+        asset = os.path.basename(path).split("-", 1)[1][:-5]
+        with open(path, encoding="utf-8") as f:
+            files[asset] = json.load(f)
+    problems = []
+    for asset, keys in CASTOR_KEYS.items():
+        for row in files.get(asset, []):
+            if list(row)[: len(keys)] != keys:
+                problems.append(f"{asset} {row.get('token')}: keys {list(row)[:len(keys)]}")
+                break
+    want = {
+        "collection": {s["token"] for s in truth["spaces"]},
+        "report": {r["token"] for r in truth["reports"]},
+        "query": {q["token"] for r in truth["reports"] for q in truth["queries"].get(r["token"], [])},
+        "member": {u["username"] for u in truth["users"]},
+    }
+    for asset, tokens in want.items():
+        key = "username" if asset == "member" else "token"
+        got = {row[key] for row in files.get(asset, [])}
+        if got != tokens:
+            problems.append(f"{asset}: {len(tokens - got)} missing, {len(got - tokens)} unexpected")
+    return problems
+
+
 def get(url):
     with urllib.request.urlopen(url) as r:
         return json.load(r)
@@ -65,6 +114,7 @@ def main():
     ap.add_argument("--rate", type=int, default=400)
     ap.add_argument("--window-s", type=float, default=10)
     ap.add_argument("--concurrency", type=int, default=8)
+    ap.add_argument("--fault-rate", type=float, default=0.0)
     a = ap.parse_args()
     subprocess.run(["cargo", "build", "--release", "--locked", "--quiet", "--bins"], cwd=ROOT, check=True)
     work = tempfile.mkdtemp(prefix="bench-extract-")
@@ -73,7 +123,9 @@ def main():
         [os.path.join(BIN, "mode-sandbox"), "--port", "0", "--seed", "2000",
          "--reports", str(a.reports), "--collections", str(a.collections),
          "--latency-ms", str(a.latency_ms), "--rate-limit", str(a.rate),
-         "--rate-window-ms", str(int(a.window_s * 1000)), "--ready-file", ready],
+         "--rate-window-ms", str(int(a.window_s * 1000)), "--ready-file", ready,
+         "--fault-rate", str(a.fault_rate), "--faults", "500,502,503,504,stall,drop",
+         "--stall-ms", "20000"],
         stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, "sandbox.log"), "w"))
     try:
         for _ in range(600):
@@ -87,13 +139,14 @@ def main():
         run = subprocess.run(
             [os.path.join(BIN, "extract-mode"), "-o", os.path.join(work, "out"), "--quiet",
              "--rate-limit", str(a.rate), "--rate-window", f"{int(a.window_s * 1000)}ms",
-             "--concurrency", str(a.concurrency)], env=env)
+             "--concurrency", str(a.concurrency), "--timeout", "10s"], env=env)
         wall = time.monotonic() - start
         rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         stats, truth = get(url + "/_sandbox/stats"), get(url + "/_sandbox/truth")
     finally:
         sandbox.terminate()
         sandbox.wait()
+    problems = verify(os.path.join(work, "out"), truth)
     calls = stats["total"]
     minimum = minimum_calls(truth)
     rate = a.rate / a.window_s
@@ -106,7 +159,9 @@ def main():
     print(f"peak RSS       : {rss_mb:.1f} MB   (target <= 50)")
     print(f"429s provoked  : {stats['rate_limited']}   (target 0 after the first window)")
     print(f"max in window  : {stats.get('max_in_window')} (limit {a.rate})")
-    return run.returncode
+    print(f"faults injected: {stats['faults_injected']}")
+    print(f"output vs truth: {'complete, castor keys exact' if not problems else problems}")
+    return run.returncode or (1 if problems else 0)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ pub enum Error {
     Config(String),
 
     /// The server refused the credentials (HTTP 401).
-    #[error("authentication failed for {url}: HTTP 401 {message}; check the token and secret")]
+    #[error("authentication failed for {url}: HTTP 401 {message}; check the credentials")]
     Unauthorized {
         /// The URL that was refused (no credentials in it).
         url: String,
