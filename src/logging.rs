@@ -84,11 +84,19 @@ pub fn init(options: LogOptions) {
 /// A span drawn as a progress bar of `len` steps when bars are on.
 ///
 /// Advance it with [`advance`]; the bar disappears when the span is dropped.
+/// The bar is drawn from creation (the span is started, not entered, so log
+/// lines do not carry it) until the span is dropped.
 pub fn progress_span(name: &'static str, len: u64) -> tracing::Span {
     use tracing_indicatif::span_ext::IndicatifSpanExt;
     let span = tracing::info_span!("progress", indicatif.pb_show = true, task = name);
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{msg} [{wide_bar}] {pos}/{len} ({elapsed}, eta {eta})",
+    ) {
+        span.pb_set_style(&style.progress_chars("=> "));
+    }
     span.pb_set_length(len);
     span.pb_set_message(name);
+    span.pb_start();
     span
 }
 

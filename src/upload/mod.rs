@@ -212,7 +212,6 @@ impl Progress {
         ) {
             span.pb_set_style(&style);
         }
-        span.pb_start();
         Progress {
             span,
             done: AtomicU64::new(0),

@@ -462,3 +462,44 @@ fn filters_exclude_without_fetching_below() {
     assert!(!run.by_token("collection").contains_key(personal_token));
     assert_eq!(run.summary["filters"]["filters"]["exclude_archived"], true);
 }
+
+#[test]
+fn assets_not_selected_are_not_fetched_and_logs_can_be_json() {
+    let sb = sandbox(small_config());
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let output = extract(
+        &sb,
+        &out,
+        &["--assets", "collection,member", "--log-format", "json"],
+    );
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let stats = sb.stats();
+    for kind in [
+        "reports",
+        "datasets",
+        "queries",
+        "charts",
+        "report",
+        "definitions",
+        "data_sources",
+    ] {
+        assert_eq!(
+            stats.by_kind.get(kind).copied().unwrap_or(0),
+            0,
+            "{kind} not fetched: {stats:?}"
+        );
+    }
+    let run = read_run(&out);
+    let assets: BTreeSet<&str> = run.files.keys().map(String::as_str).collect();
+    assert_eq!(
+        assets,
+        ["collection", "errors_logs", "member", "summary"].into()
+    );
+    let err = stderr(&output);
+    assert!(err.lines().count() >= 3);
+    for line in err.lines() {
+        let event: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        assert!(event["fields"]["message"].is_string(), "{line}");
+    }
+}
