@@ -12,8 +12,8 @@ patched at import time by a small wrapper). Prints per configuration:
   (target <= 32 MiB for upload), and whether every file arrived intact
   (same name, size and SHA-256 in the sandbox's /_sandbox/received, nothing else).
 
-Sizes are MiB (2^20 bytes). Peak RSS is ru_maxrss of that one process (wait4),
-so later, smaller runs are not hidden by earlier ones. The generated files were
+Sizes are MiB (2^20 bytes). Peak RSS is that one process's, from GNU time's %M
+(see timed() for why not ru_maxrss). The generated files were
 just written, so every configuration reads them from the page cache. Wall time
 is the whole command: start-up, the run's integrity check (upload) or module
 imports (castor), and the transfer.
@@ -26,7 +26,6 @@ import hashlib
 import json
 import os
 import random
-import resource
 import shutil
 import subprocess
 import sys
@@ -178,20 +177,57 @@ class Sandbox:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+def gnu_time():
+    """/usr/bin/time if it understands -o and -f %M (GNU time), else None."""
+    t = "/usr/bin/time"
+    try:
+        ok = subprocess.run([t, "-o", os.devnull, "-f", "%M", "true"], capture_output=True).returncode == 0
+    except OSError:
+        ok = False
+    return t if ok else None
+
+
+def vm_hwm_kib(pid):
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return None
+
+
 def timed(cmd, cwd, env, log):
-    """Runs cmd; returns (exit code, wall s, peak RSS MiB of that process)."""
+    """Runs cmd; returns (exit code, wall s, peak RSS MiB of that process).
+
+    Not ru_maxrss from wait4/RUSAGE_CHILDREN: Linux carries the parent's peak
+    RSS into a child across fork/vfork + exec, so a child of this script never
+    reports less than this script's own peak. GNU time (a small C process)
+    forks the command and reports its true peak; without it VmHWM is sampled
+    every 10 ms from /proc, a lower bound that can miss the last 10 ms.
+    """
+    rss_file = log + ".rss"
+    timer = gnu_time()
+    full = [timer, "-o", rss_file, "-f", "%M"] + cmd if timer else cmd
     start = time.monotonic()
-    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
+    proc = subprocess.Popen(full, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
                             stdout=open(log + ".out", "w"), stderr=open(log, "w"))
     killer = threading.Timer(DEADLINE_S, proc.kill)
     killer.start()
+    peak = 0
     try:
-        _, status, usage = os.wait4(proc.pid, 0)
+        while not timer and proc.poll() is None:
+            peak = max(peak, vm_hwm_kib(proc.pid) or 0)
+            time.sleep(0.01)
+        proc.wait()
     finally:
         killer.cancel()
     wall = time.monotonic() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    return proc.returncode, wall, usage.ru_maxrss / 1024
+    if timer:
+        lines = open(rss_file).read().split()
+        peak = int(lines[-1]) if lines and lines[-1].isdigit() else 0
+    return proc.returncode, wall, peak / 1024
 
 
 def intact(received, expected):

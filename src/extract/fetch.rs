@@ -21,7 +21,7 @@ use super::rows::{self, Row};
 use crate::config::{ExtractConfig, Filters};
 use crate::error::Result;
 use crate::logging;
-use crate::mode::{ModeClient, Scope, fetch_all_pages, hal};
+use crate::mode::{Fetched, ModeClient, Scope, fetch_all_pages, hal};
 
 /// Everything fetched from a workspace, already reduced to rows.
 #[derive(Debug, Default)]
@@ -130,7 +130,7 @@ impl Ctx<'_> {
     /// `GET /api/account`: proves the credentials before anything else.
     async fn authenticate(&self) -> Result<()> {
         let url = self.client.url(&["account"], &[]);
-        let account = self.client.get(url, Scope::Item).await?;
+        let account = self.client.get(url, Scope::Item).await?.ok();
         let who = account
             .as_ref()
             .and_then(|a| hal::str_field(a, "username"))
@@ -163,7 +163,7 @@ impl Ctx<'_> {
         extra: &[(&str, String)],
         key: &str,
         scope: Scope,
-    ) -> Result<Option<Vec<Value>>> {
+    ) -> Result<Fetched<Vec<Value>>> {
         let per_page = self.config.per_page;
         fetch_all_pages(self.client, segments, extra, key, per_page, scope).await
     }
@@ -197,14 +197,13 @@ impl Ctx<'_> {
             .client
             .get(self.client.url(&[&username], &[]), Scope::Item)
             .await?;
-        if user.is_none() {
-            let message = format!(
-                "member '{username}': user not found (HTTP 404); kept with the membership's fields"
-            );
+        if let Err(gone) = user {
+            let message =
+                format!("member '{username}': user {gone}; kept with the membership's fields");
             self.problems
-                .report("member", &username, ProblemKind::Deleted, message)?;
+                .report("member", &username, gone.into(), message)?;
         }
-        Ok(rows::member_row(user.as_ref(), membership))
+        Ok(rows::member_row(user.ok().as_ref(), membership))
     }
 
     /// Collections, then their reports and datasets.
@@ -314,13 +313,14 @@ impl Ctx<'_> {
             return Ok(Vec::new());
         }
         let segments = [self.ws, "spaces", space, kind];
-        let Some(items) = self.paged(&segments, &[], "reports", Scope::Item).await? else {
-            let message = format!(
-                "collection {space}: deleted between listing and fetch (HTTP 404 on its {kind})"
-            );
-            self.problems
-                .report("collection", space, ProblemKind::Deleted, message)?;
-            return Ok(Vec::new());
+        let items = match self.paged(&segments, &[], "reports", Scope::Item).await? {
+            Ok(items) => items,
+            Err(gone) => {
+                let message = format!("collection {space}: {gone} when listing its {kind}");
+                self.problems
+                    .report("collection", space, gone.into(), message)?;
+                return Ok(Vec::new());
+            }
         };
         let asset = if kind == "reports" {
             "report"
@@ -382,19 +382,18 @@ impl Ctx<'_> {
         }
         let token = listing.token.as_str();
         let segments = [self.ws, "reports", token, "queries"];
-        let Some(queries) = self.paged(&segments, &[], "queries", Scope::Item).await? else {
-            let asset = if dataset { "dataset" } else { "report" };
-            let message = format!(
-                "{asset} {token} ({}): deleted between listing and fetch (HTTP 404 on its queries); kept with its listing fields",
-                listing
-                    .row
-                    .get("name")
-                    .and_then(Value::as_str)
-                    .unwrap_or("unnamed")
-            );
-            self.problems
-                .report(asset, token, ProblemKind::Deleted, message)?;
-            return Ok(Vec::new());
+        let queries = match self.paged(&segments, &[], "queries", Scope::Item).await? {
+            Ok(queries) => queries,
+            Err(gone) => {
+                let asset = if dataset { "dataset" } else { "report" };
+                let name = listing.row.get("name").and_then(Value::as_str);
+                let message = format!(
+                    "{asset} {token} ({}): {gone} when fetching its queries; kept with its listing fields",
+                    name.unwrap_or("unnamed")
+                );
+                self.problems.report(asset, token, gone.into(), message)?;
+                return Ok(Vec::new());
+            }
         };
         let with_charts = !dataset && self.config.assets.needs_charts();
         let queries = queries.iter().map(|q| self.query(token, q, with_charts));
@@ -412,13 +411,11 @@ impl Ctx<'_> {
         }
         let segments = [self.ws, "reports", report, "queries", token, "charts"];
         let charts = match self.paged(&segments, &[], "charts", Scope::Item).await? {
-            Some(charts) => charts,
-            None => {
-                let message = format!(
-                    "query {token} of report {report}: deleted before its charts were fetched (HTTP 404)"
-                );
-                self.problems
-                    .report("query", token, ProblemKind::Deleted, message)?;
+            Ok(charts) => charts,
+            Err(gone) => {
+                let message =
+                    format!("query {token} of report {report}: {gone} when fetching its charts");
+                self.problems.report("query", token, gone.into(), message)?;
                 Vec::new()
             }
         };
@@ -434,7 +431,7 @@ impl Ctx<'_> {
             return Ok(None);
         }
         let url = self.client.url(&[self.ws, "reports", token], &[]);
-        self.client.get(url, Scope::Item).await
+        Ok(self.client.get(url, Scope::Item).await?.ok())
     }
 }
 

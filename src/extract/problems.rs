@@ -13,19 +13,32 @@ use std::sync::Mutex;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
+use crate::mode::Gone;
 
 /// What kind of problem an item has.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ProblemKind {
-    /// Listed, then 404 when its children were fetched.
+    /// Listed, then 404 when it or its children were fetched.
     Deleted,
+    /// Listed, then 403 (Mode's answer just after a deletion, or an item this
+    /// token may not read).
+    Inaccessible,
     /// No `_links.creator`.
     MissingCreator,
     /// `name` is `null` or missing.
     NullName,
     /// A query's `data_source_id` is not among the workspace's data sources.
     UnknownDataSource,
+}
+
+impl From<Gone> for ProblemKind {
+    fn from(gone: Gone) -> Self {
+        match gone {
+            Gone::NotFound => ProblemKind::Deleted,
+            Gone::Forbidden => ProblemKind::Inaccessible,
+        }
+    }
 }
 
 /// One item problem.

@@ -8,9 +8,11 @@
 //! 3. on 429, 5xx, timeouts, resets and bodies cut short: retry per
 //!    [`RetryPolicy`], honouring `Retry-After`; a 429 also pauses the pacer so the
 //!    other in-flight tasks back off too;
-//! 4. on 401/403: stop the run ([`Error::Unauthorized`]/[`Error::Forbidden`]);
-//!    on 404: [`Scope`] decides whether the workspace is missing (fatal) or one
-//!    item vanished (`Ok(None)`, an item problem for the caller).
+//! 4. on 401: stop the run ([`Error::Unauthorized`]); on 403 and 404, [`Scope`]
+//!    decides: for a workspace-level list the run stops ([`Error::Forbidden`],
+//!    [`Error::WorkspaceNotFound`]); for one item the caller gets [`Gone`] and
+//!    records an item problem (Mode answers 403, not 404, for a collection
+//!    deleted a moment ago, and member tokens may not see every report).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -28,14 +30,37 @@ use crate::http::pace::Pacer;
 use crate::http::retry::{error_chain, retry_after_header};
 use crate::http::{RetryPolicy, client_builder, is_transient_status, transport_reason};
 
-/// What a 404 means for a request.
+/// What a 403 or 404 means for a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
-    /// A workspace-level list (`/api/{ws}/…`): 404 means the workspace is unknown.
+    /// A workspace-level list (`/api/{ws}/…`): 404 means the workspace is
+    /// unknown, 403 that the token may not read it; both end the run.
     Workspace,
-    /// One item (a report's queries, a user…): 404 means it is gone; `Ok(None)`.
+    /// One item (a report's queries, a user…): 404 or 403 means it is gone or
+    /// hidden from this token; the caller gets [`Gone`].
     Item,
 }
+
+/// Why an item could not be fetched ([`Scope::Item`] only).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Gone {
+    /// HTTP 404: deleted between listing and fetch.
+    NotFound,
+    /// HTTP 403: deleted a moment ago (Mode answers 403 then) or not visible to this token.
+    Forbidden,
+}
+
+impl std::fmt::Display for Gone {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Gone::NotFound => "deleted between listing and fetch (HTTP 404)",
+            Gone::Forbidden => "deleted or not accessible to this token (HTTP 403)",
+        })
+    }
+}
+
+/// An item's body, or why it is gone.
+pub type Fetched<T> = std::result::Result<T, Gone>;
 
 /// Request counters of a run, for the summary and the benchmark.
 #[derive(Debug, Default)]
@@ -156,21 +181,21 @@ impl ModeClient {
 
     /// GETs a JSON document, retrying transient failures.
     ///
-    /// Returns `Ok(None)` for a 404 in [`Scope::Item`].
+    /// Returns `Ok(Err(Gone))` for a 403 or 404 in [`Scope::Item`].
     ///
     /// # Errors
-    /// [`Error::Unauthorized`], [`Error::Forbidden`], [`Error::WorkspaceNotFound`]
-    /// (404 in [`Scope::Workspace`]), [`Error::Unreachable`] (transport failures
-    /// after every retry), [`Error::Http`] (other statuses, or transient ones
-    /// after every retry), [`Error::Decode`] (a 2xx body that is not JSON).
-    pub async fn get(&self, url: Url, scope: Scope) -> Result<Option<Value>> {
+    /// [`Error::Unauthorized`], [`Error::Forbidden`] and [`Error::WorkspaceNotFound`]
+    /// (403 and 404 in [`Scope::Workspace`]), [`Error::Unreachable`] (transport
+    /// failures after every retry), [`Error::Http`] (other statuses, or transient
+    /// ones after every retry), [`Error::Decode`] (a 2xx body that is not JSON).
+    pub async fn get(&self, url: Url, scope: Scope) -> Result<Fetched<Value>> {
         let inner = &self.inner;
         let mut delays = inner.retry.delays();
         let mut attempts = 0u32;
         loop {
             attempts += 1;
             let (transient, retry_after, failure) = match self.attempt(&url).await {
-                Attempt::Json(body) => return Ok(Some(body)),
+                Attempt::Json(body) => return Ok(Ok(body)),
                 Attempt::Status {
                     status,
                     retry_after,
@@ -178,7 +203,7 @@ impl ModeClient {
                 } => {
                     let fatal = self.status_error(&url, scope, status, attempts, message);
                     match fatal {
-                        StatusOutcome::Missing => return Ok(None),
+                        StatusOutcome::Gone(gone) => return Ok(Err(gone)),
                         StatusOutcome::Fatal(e) => return Err(e),
                         StatusOutcome::Transient(e) => (true, retry_after, e),
                     }
@@ -285,11 +310,12 @@ impl ModeClient {
                 url: url_s,
                 message,
             }),
+            403 if scope == Scope::Item => StatusOutcome::Gone(Gone::Forbidden),
             403 => StatusOutcome::Fatal(Error::Forbidden {
                 url: url_s,
                 message,
             }),
-            404 if scope == Scope::Item => StatusOutcome::Missing,
+            404 if scope == Scope::Item => StatusOutcome::Gone(Gone::NotFound),
             404 => StatusOutcome::Fatal(Error::WorkspaceNotFound {
                 workspace: self.inner.workspace.clone(),
                 url: url_s,
@@ -312,7 +338,7 @@ impl ModeClient {
 }
 
 enum StatusOutcome {
-    Missing,
+    Gone(Gone),
     Fatal(Error),
     Transient(Error),
 }

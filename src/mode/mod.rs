@@ -8,5 +8,5 @@ pub mod client;
 pub mod hal;
 pub mod paginate;
 
-pub use client::{ApiCounters, ModeClient, Scope};
+pub use client::{ApiCounters, Fetched, Gone, ModeClient, Scope};
 pub use paginate::fetch_all_pages;

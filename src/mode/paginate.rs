@@ -16,7 +16,7 @@ use std::collections::HashSet;
 
 use serde_json::Value;
 
-use super::client::{ModeClient, Scope};
+use super::client::{Fetched, ModeClient, Scope};
 use super::hal;
 use crate::error::{Error, Result};
 
@@ -29,8 +29,8 @@ pub const MAX_PAGES: u32 = 100_000;
 /// Fetches every item of the paged list at `segments` (under `/api/`), from
 /// `_embedded.<key>`, with `extra` query parameters on every page.
 ///
-/// Returns `Ok(None)` when the first page answers 404 in [`Scope::Item`] (the
-/// parent vanished).
+/// Returns `Ok(Err(Gone))` when the first page answers 403 or 404 in
+/// [`Scope::Item`] (the parent vanished); a later page doing so ends the list.
 ///
 /// # Errors
 /// Those of [`ModeClient::get`], and [`Error::Decode`] past [`MAX_PAGES`].
@@ -41,7 +41,7 @@ pub async fn fetch_all_pages(
     key: &str,
     per_page: usize,
     scope: Scope,
-) -> Result<Option<Vec<Value>>> {
+) -> Result<Fetched<Vec<Value>>> {
     let per_page = per_page.max(1);
     let short_page = per_page.min(MODE_PAGE_SIZE);
     let mut items = Vec::new();
@@ -51,8 +51,10 @@ pub async fn fetch_all_pages(
         query.push(("page", page.to_string()));
         query.push(("per_page", per_page.to_string()));
         let url = client.url(segments, &query);
-        let Some(body) = client.get(url, scope).await? else {
-            return Ok(if page == 1 { None } else { Some(items) });
+        let body = match client.get(url, scope).await? {
+            Ok(body) => body,
+            Err(gone) if page == 1 => return Ok(Err(gone)),
+            Err(_) => return Ok(Ok(items)),
         };
         let batch = hal::embedded(body, key);
         let count = batch.len();
@@ -64,7 +66,7 @@ pub async fn fetch_all_pages(
             }
         }
         if count == 0 || count < short_page {
-            return Ok(Some(items));
+            return Ok(Ok(items));
         }
         if fresh == 0 {
             tracing::debug!(
@@ -72,7 +74,7 @@ pub async fn fetch_all_pages(
                 page,
                 "page brought nothing new; the server ignores `page`"
             );
-            return Ok(Some(items));
+            return Ok(Ok(items));
         }
     }
     Err(Error::Decode {

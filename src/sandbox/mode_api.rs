@@ -124,6 +124,10 @@ fn answer(shared: &Shared, route: &Route, query: &str) -> Response {
         let message = "Forbidden: this token may not access the workspace";
         return respond::mode_error(403, "forbidden", message);
     }
+    if store.is_forbidden(route, query) {
+        let message = "Forbidden: this token may not read this resource";
+        return respond::mode_error(403, "forbidden", message);
+    }
     let config = &shared.config;
     let page = page_request(query, config.per_page_honoured, config.max_per_page);
     let body = match route.workspace() {

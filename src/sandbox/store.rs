@@ -59,6 +59,8 @@ pub(crate) struct Store {
     resources: HashMap<String, Resource>,
     /// Replay: a paged list is served whole on page 1, whatever `per_page`.
     pub(crate) recorded: bool,
+    /// Keys answered 403 (an item this token may not read).
+    forbidden: std::collections::HashSet<String>,
 }
 
 impl Store {
@@ -67,6 +69,7 @@ impl Store {
             workspace: workspace.to_owned(),
             resources: HashMap::new(),
             recorded: false,
+            forbidden: Default::default(),
         }
     }
 
@@ -84,6 +87,11 @@ impl Store {
             paged,
         };
         self.insert(key, Resource::List(listing));
+    }
+
+    /// Whether a route answers 403 (see `item_problems`).
+    pub(crate) fn is_forbidden(&self, route: &Route, query: &str) -> bool {
+        key_for(route, query).is_some_and(|key| self.forbidden.contains(&key))
     }
 
     /// The answer body for a route, or `None` for 404.
@@ -117,6 +125,15 @@ impl Store {
         for (name, items, paged) in flat {
             let listing = (name, format!("{api}/{name}"), items.clone(), paged);
             store.list(format!("{name}/{ws}"), listing);
+        }
+        let hidden = truth
+            .problems
+            .iter()
+            .filter(|p| p.kind == "inaccessible_report");
+        for problem in hidden {
+            store
+                .forbidden
+                .insert(format!("queries/{ws}/{}", problem.token));
         }
         store
     }

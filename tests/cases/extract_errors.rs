@@ -32,6 +32,7 @@ fn item_problems_are_logged_kept_and_exit_3() {
         kinds,
         [
             "deleted",
+            "inaccessible",
             "missing_creator",
             "null_name",
             "unknown_data_source"

@@ -134,7 +134,10 @@ fn a_paced_run_provokes_no_429() {
     assert_eq!(code(&output), 0, "{}", stderr(&output));
     let stats = sb.stats();
     assert!(stats.total > 60, "enough calls to span several windows");
-    assert!(stats.max_in_window >= 35, "the run went at the limit: {stats:?}");
+    assert!(
+        stats.max_in_window >= 35,
+        "the run went at the limit: {stats:?}"
+    );
     assert_eq!(stats.rate_limited, 0, "{stats:?}");
 }
 

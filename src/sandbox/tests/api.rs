@@ -162,6 +162,11 @@ async fn item_problems_are_served_as_announced() {
     })
     .await;
     let deleted = sandbox.truth().problems[0].token.clone();
+    let hidden = sandbox.truth().problems[3].token.clone();
+    let queries = format!("/api/demo/reports/{hidden}/queries");
+    assert_eq!(get(&sandbox, &queries).await.status(), 403);
+    let detail = format!("/api/demo/reports/{hidden}");
+    assert_eq!(get(&sandbox, &detail).await.status(), 200);
     assert_eq!(
         get(&sandbox, &format!("/api/demo/reports/{deleted}/queries"))
             .await

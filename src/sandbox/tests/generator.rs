@@ -172,7 +172,7 @@ fn imported_datasets_agree_between_listing_and_detail() {
 }
 
 #[test]
-fn item_problems_are_exactly_the_four_announced() {
+fn item_problems_are_exactly_the_five_announced() {
     let config = SandboxConfig {
         item_problems: true,
         ..small()
@@ -185,6 +185,7 @@ fn item_problems_are_exactly_the_four_announced() {
             "deleted_report",
             "missing_creator",
             "null_name",
+            "inaccessible_report",
             "unknown_data_source"
         ]
     );
@@ -197,12 +198,17 @@ fn item_problems_are_exactly_the_four_announced() {
         Some(true)
     );
     assert!(t.report_details[token(2)]["name"].is_null());
+    assert!(t.reports.iter().any(|r| r["token"] == token(3)));
+    assert!(
+        !t.queries.contains_key(token(3)),
+        "hidden queries are not in the truth"
+    );
     let ids: Vec<&Value> = t.data_sources.iter().map(|d| &d["id"]).collect();
     let bad = t
         .queries
         .values()
         .flatten()
-        .find(|q| q["token"] == token(3));
+        .find(|q| q["token"] == token(4));
     assert!(bad.is_some_and(|q| !ids.contains(&&q["data_source_id"])));
     assert_eq!(t.reports.len(), 210);
 }
