@@ -29,7 +29,6 @@ import glob
 import json
 import math
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -136,12 +135,16 @@ def main():
         env = dict(os.environ, CASTOR_MODE_ANALYTICS_HOST=url, CASTOR_MODE_ANALYTICS_WORKSPACE="demo",
                    CASTOR_MODE_ANALYTICS_TOKEN="sandbox-token", CASTOR_MODE_ANALYTICS_SECRET="sandbox-secret")
         start = time.monotonic()
-        run = subprocess.run(
+        proc = subprocess.Popen(
             [os.path.join(BIN, "extract-mode"), "-o", os.path.join(work, "out"), "--quiet",
              "--rate-limit", str(a.rate), "--rate-window", f"{int(a.window_s * 1000)}ms",
              "--concurrency", str(a.concurrency), "--timeout", "10s"], env=env)
+        # wait4 gives this process's own peak RSS (RUSAGE_CHILDREN would also
+        # count the cargo build above).
+        _, status, usage = os.wait4(proc.pid, 0)
         wall = time.monotonic() - start
-        rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        returncode = os.waitstatus_to_exitcode(status)
+        rss_mb = usage.ru_maxrss / 1024
         stats, truth = get(url + "/_sandbox/stats"), get(url + "/_sandbox/truth")
     finally:
         sandbox.terminate()
@@ -152,7 +155,7 @@ def main():
     rate = a.rate / a.window_s
     print(f"workspace      : {len(truth['reports'])} reports, {len(truth['spaces'])} collections, "
           f"{sum(len(v) for v in truth['queries'].values())} queries, {len(truth['users'])} members")
-    print(f"exit code      : {run.returncode}")
+    print(f"exit code      : {returncode}")
     print(f"wall time      : {wall:.1f} s for {calls} API calls at {rate:g} req/s")
     print(f"pace ratio     : {wall / (calls / rate):.3f}   (target <= 1.10)")
     print(f"call ratio     : {calls} / {minimum} = {calls / minimum:.3f}   (target <= 1.05)")
@@ -161,7 +164,7 @@ def main():
     print(f"max in window  : {stats.get('max_in_window')} (limit {a.rate})")
     print(f"faults injected: {stats['faults_injected']}")
     print(f"output vs truth: {'complete, castor keys exact' if not problems else problems}")
-    return run.returncode or (1 if problems else 0)
+    return returncode or (1 if problems else 0)
 
 
 if __name__ == "__main__":
