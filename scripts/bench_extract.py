@@ -135,16 +135,17 @@ def main():
         env = dict(os.environ, CASTOR_MODE_ANALYTICS_HOST=url, CASTOR_MODE_ANALYTICS_WORKSPACE="demo",
                    CASTOR_MODE_ANALYTICS_TOKEN="sandbox-token", CASTOR_MODE_ANALYTICS_SECRET="sandbox-secret")
         start = time.monotonic()
-        proc = subprocess.Popen(
-            [os.path.join(BIN, "extract-mode"), "-o", os.path.join(work, "out"), "--quiet",
-             "--rate-limit", str(a.rate), "--rate-window", f"{int(a.window_s * 1000)}ms",
-             "--concurrency", str(a.concurrency), "--timeout", "10s"], env=env)
-        # wait4 gives this process's own peak RSS (RUSAGE_CHILDREN would also
-        # count the cargo build above).
-        _, status, usage = os.wait4(proc.pid, 0)
+        # GNU time reports the process's own peak RSS; ru_maxrss from Python
+        # is floored by this script's own RSS (kept across fork and exec).
+        rss_file = os.path.join(work, "rss")
+        timer = ["/usr/bin/time", "-f", "%M", "-o", rss_file] if os.path.exists("/usr/bin/time") else []
+        run = subprocess.run(
+            timer + [os.path.join(BIN, "extract-mode"), "-o", os.path.join(work, "out"), "--quiet",
+                     "--rate-limit", str(a.rate), "--rate-window", f"{int(a.window_s * 1000)}ms",
+                     "--concurrency", str(a.concurrency), "--timeout", "10s"], env=env)
         wall = time.monotonic() - start
-        returncode = os.waitstatus_to_exitcode(status)
-        rss_mb = usage.ru_maxrss / 1024
+        returncode = run.returncode
+        rss_mb = int(open(rss_file).read().split()[-1]) / 1024 if timer else float("nan")
         stats, truth = get(url + "/_sandbox/stats"), get(url + "/_sandbox/truth")
     finally:
         sandbox.terminate()

@@ -21,7 +21,7 @@ use super::rows::{self, Row};
 use crate::config::{ExtractConfig, Filters};
 use crate::error::Result;
 use crate::logging;
-use crate::mode::{Fetched, ModeClient, Scope, fetch_all_pages, hal};
+use crate::mode::{Fetched, List, ModeClient, Scope, fetch_all_pages, for_each_item, hal};
 
 /// Everything fetched from a workspace, already reduced to rows.
 #[derive(Debug, Default)]
@@ -313,28 +313,39 @@ impl Ctx<'_> {
             return Ok(Vec::new());
         }
         let segments = [self.ws, "spaces", space, kind];
-        let items = match self.paged(&segments, &[], "reports", Scope::Item).await? {
-            Ok(items) => items,
-            Err(gone) => {
-                let message = format!("collection {space}: {gone} when listing its {kind}");
-                self.problems
-                    .report("collection", space, gone.into(), message)?;
-                return Ok(Vec::new());
-            }
-        };
         let asset = if kind == "reports" {
             "report"
         } else {
             "dataset"
         };
-        let mut listings = Vec::with_capacity(items.len());
-        for item in items.iter().filter(|r| self.keeps_report(r)) {
-            self.check_named_item(asset, item)?;
-            listings.push(Listing {
-                row: rows::report_row(item, &self.config.host),
-                token: hal::str_field(item, "token").unwrap_or_default().to_owned(),
-                imports: imports_of(item),
-            });
+        let list = List {
+            segments: &segments,
+            extra: &[],
+            key: "reports",
+            per_page: self.config.per_page,
+            scope: Scope::Item,
+        };
+        // Each report is reduced to its row as its page arrives: Mode's full
+        // listing objects (with `_forms` and preview URLs) are never all held.
+        let mut listings = Vec::new();
+        let walked = for_each_item(self.client, &list, |item| {
+            if self.keeps_report(&item) {
+                self.check_named_item(asset, &item)?;
+                listings.push(Listing {
+                    row: rows::report_row(&item, &self.config.host),
+                    token: hal::str_field(&item, "token")
+                        .unwrap_or_default()
+                        .to_owned(),
+                    imports: imports_of(&item),
+                });
+            }
+            Ok(())
+        })
+        .await?;
+        if let Err(gone) = walked {
+            let message = format!("collection {space}: {gone} when listing its {kind}");
+            self.problems
+                .report("collection", space, gone.into(), message)?;
         }
         Ok(listings)
     }

@@ -17,8 +17,9 @@ use super::rows::Row;
 use crate::lineage::{DataSourceInfo, Definitions, analyze};
 use crate::mode::hal;
 
-/// Builds the lineage rows, in query-file order (reports, then datasets).
-pub fn build(ws: &Workspace) -> Vec<Row> {
+/// The lineage rows, in query-file order (reports, then datasets), computed
+/// one at a time as they are written.
+pub fn rows(ws: &Workspace) -> impl Iterator<Item = Row> + '_ {
     let definitions = Definitions::new(ws.definitions.iter().filter_map(|d| {
         let name = hal::str_field(d, "name")?;
         let source = hal::str_field(d, "source")?;
@@ -29,17 +30,18 @@ pub fn build(ws: &Workspace) -> Vec<Row> {
         .iter()
         .filter_map(|d| Some((d.get("id")?.to_string(), (d, source_info(d)))))
         .collect();
-    let mut rows = Vec::new();
-    for report in ws.reports.iter().chain(&ws.datasets) {
-        for query in &report.queries {
-            let source = query
-                .row
-                .get("data_source_id")
-                .and_then(|id| sources.get(&id.to_string()));
-            rows.push(lineage_row(&report.token, &query.row, source, &definitions));
-        }
-    }
-    rows
+    let queries = ws
+        .reports
+        .iter()
+        .chain(&ws.datasets)
+        .flat_map(|report| report.queries.iter().map(move |q| (report, q)));
+    queries.map(move |(report, query)| {
+        let source = query
+            .row
+            .get("data_source_id")
+            .and_then(|id| sources.get(&id.to_string()));
+        lineage_row(&report.token, &query.row, source, &definitions)
+    })
 }
 
 fn source_info(source: &Value) -> DataSourceInfo {

@@ -4,8 +4,12 @@
 //! `{ts}-errors_logs.json`, then `{ts}-summary.json` last: a directory holding
 //! a run's files but not its summary holds an incomplete run.
 
+use std::cell::Cell;
 use std::collections::{HashMap, HashSet};
+use std::path::Path;
 use std::time::Instant;
+
+use serde::Serialize;
 
 use serde_json::Value;
 
@@ -64,18 +68,19 @@ pub fn write_run(
     client: &ModeClient,
     started: Instant,
 ) -> Result<Vec<FileRecord>> {
+    let mut ws = ws;
+    fill_creator_emails(&mut ws);
     let mut files = Vec::new();
     let mut counts = serde_json::Map::new();
     for asset in config.assets.iter() {
-        let rows = asset_rows(asset, &ws);
-        let record = write_json_atomic(&config.output, &asset.file_name(ts), &rows)?;
+        let (record, rows) = write_asset(&config.output, &asset.file_name(ts), asset, &ws)?;
         tracing::info!(
             "Wrote {} ({} rows, {} bytes)",
             record.name,
-            rows.len(),
+            rows,
             record.bytes
         );
-        counts.insert(asset.name().into(), rows.len().into());
+        counts.insert(asset.name().into(), rows.into());
         files.push(record);
     }
     let problems = problems.sorted();
@@ -131,53 +136,92 @@ pub fn write_run(
     Ok(files)
 }
 
-fn asset_rows(asset: Asset, ws: &Workspace) -> Vec<Row> {
+/// Writes one asset file straight from the fetched rows (nothing is copied
+/// or collected first) and returns its record and row count.
+fn write_asset(
+    dir: &Path,
+    name: &str,
+    asset: Asset,
+    ws: &Workspace,
+) -> Result<(FileRecord, usize)> {
+    let queries = || ws.reports.iter().flat_map(|r| r.queries.iter());
     match asset {
-        Asset::Datasource => ws.data_sources.iter().map(rows::datasource_row).collect(),
-        Asset::Collection => ws.collections.clone(),
-        Asset::Report => report_rows(ws),
-        Asset::Query => ws
-            .reports
-            .iter()
-            .flat_map(|r| r.queries.iter().map(|q| q.row.clone()))
-            .collect(),
-        Asset::Member => ws.members.clone(),
-        Asset::Chart => ws
-            .reports
-            .iter()
-            .flat_map(|r| r.queries.iter().flat_map(|q| q.charts.iter().cloned()))
-            .collect(),
-        Asset::Dataset => dataset_rows(ws),
-        Asset::Definition => ws.definitions.iter().map(rows::definition_row).collect(),
-        Asset::Lineage => super::lineage_rows::build(ws),
+        Asset::Datasource => {
+            write_rows(dir, name, ws.data_sources.iter().map(rows::datasource_row))
+        }
+        Asset::Collection => write_rows(dir, name, ws.collections.iter()),
+        Asset::Report => write_rows(dir, name, ws.reports.iter().map(|r| &r.row)),
+        Asset::Query => write_rows(dir, name, queries().map(|q| &q.row)),
+        Asset::Member => write_rows(dir, name, ws.members.iter()),
+        Asset::Chart => write_rows(dir, name, queries().flat_map(|q| q.charts.iter())),
+        Asset::Dataset => {
+            let importers = importers(ws);
+            write_rows(
+                dir,
+                name,
+                ws.datasets.iter().map(|d| dataset_row(d, &importers)),
+            )
+        }
+        Asset::Definition => write_rows(dir, name, ws.definitions.iter().map(rows::definition_row)),
+        Asset::Lineage => write_rows(dir, name, super::lineage_rows::rows(ws)),
     }
 }
 
-/// Report rows with `creator_email` from the members already fetched.
-fn report_rows(ws: &Workspace) -> Vec<Row> {
-    let emails: HashMap<&str, &Value> = ws
-        .members
-        .iter()
-        .filter_map(|m| Some((m.get("username")?.as_str()?, m.get("email")?)))
-        .collect();
-    ws.reports
-        .iter()
-        .map(|r| {
-            let mut row = r.row.clone();
-            let email = row
-                .get("creator")
-                .and_then(Value::as_str)
-                .and_then(|c| emails.get(c))
-                .map(|e| (*e).clone())
-                .unwrap_or(Value::Null);
-            row.insert("creator_email".into(), email);
-            row
-        })
-        .collect()
+/// Serialises `rows` as one JSON array into an atomic file, counting them.
+fn write_rows<T: Serialize>(
+    dir: &Path,
+    name: &str,
+    rows: impl Iterator<Item = T>,
+) -> Result<(FileRecord, usize)> {
+    let count = Cell::new(0usize);
+    let counted = rows.inspect(|_| count.set(count.get() + 1));
+    let record = write_json_atomic(dir, name, &JsonArray(Cell::new(Some(counted))))?;
+    Ok((record, count.get()))
 }
 
-/// Dataset rows: castor's report keys, then `queries` and `imported_by`.
-fn dataset_rows(ws: &Workspace) -> Vec<Row> {
+/// An iterator serialised as a JSON array, item by item, without collecting it.
+struct JsonArray<I>(Cell<Option<I>>);
+
+impl<I, T> Serialize for JsonArray<I>
+where
+    I: Iterator<Item = T>,
+    T: Serialize,
+{
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let rows = self
+            .0
+            .take()
+            .ok_or_else(|| serde::ser::Error::custom("rows serialised twice"))?;
+        serializer.collect_seq(rows)
+    }
+}
+
+/// Sets each report's `creator_email` from the members already fetched.
+fn fill_creator_emails(ws: &mut Workspace) {
+    let emails: HashMap<String, Value> = ws
+        .members
+        .iter()
+        .filter_map(|m| {
+            Some((
+                m.get("username")?.as_str()?.to_owned(),
+                m.get("email")?.clone(),
+            ))
+        })
+        .collect();
+    for report in &mut ws.reports {
+        let email = report
+            .row
+            .get("creator")
+            .and_then(Value::as_str)
+            .and_then(|c| emails.get(c))
+            .cloned()
+            .unwrap_or(Value::Null);
+        report.row.insert("creator_email".into(), email);
+    }
+}
+
+/// Dataset token → tokens of the reports importing it.
+fn importers(ws: &Workspace) -> HashMap<&str, Vec<&str>> {
     let mut importers: HashMap<&str, Vec<&str>> = HashMap::new();
     for report in &ws.reports {
         for dataset in &report.imports {
@@ -187,21 +231,24 @@ fn dataset_rows(ws: &Workspace) -> Vec<Row> {
                 .push(report.token.as_str());
         }
     }
-    ws.datasets
+    importers
+}
+
+/// A dataset row: castor's report keys, then `queries` and `imported_by`.
+fn dataset_row(dataset: &ReportData, importers: &HashMap<&str, Vec<&str>>) -> Row {
+    let mut row = dataset.row.clone();
+    let queries: Vec<Value> = dataset
+        .queries
         .iter()
-        .map(|d: &ReportData| {
-            let mut row = d.row.clone();
-            let queries: Vec<Value> = d
-                .queries
-                .iter()
-                .map(|q| Value::Object(q.row.clone()))
-                .collect();
-            row.insert("queries".into(), Value::Array(queries));
-            let by = importers.get(d.token.as_str()).cloned().unwrap_or_default();
-            row.insert("imported_by".into(), by.into());
-            row
-        })
-        .collect()
+        .map(|q| Value::Object(q.row.clone()))
+        .collect();
+    row.insert("queries".into(), Value::Array(queries));
+    let by = importers
+        .get(dataset.token.as_str())
+        .cloned()
+        .unwrap_or_default();
+    row.insert("imported_by".into(), by.into());
+    row
 }
 
 /// ISO 8601 UTC of a Unix time, e.g. `2026-11-21T05:20:00Z`.

@@ -9,4 +9,4 @@ pub mod hal;
 pub mod paginate;
 
 pub use client::{ApiCounters, Fetched, Gone, ModeClient, Scope};
-pub use paginate::fetch_all_pages;
+pub use paginate::{List, fetch_all_pages, for_each_item};

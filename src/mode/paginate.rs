@@ -42,43 +42,86 @@ pub async fn fetch_all_pages(
     per_page: usize,
     scope: Scope,
 ) -> Result<Fetched<Vec<Value>>> {
-    let per_page = per_page.max(1);
-    let short_page = per_page.min(MODE_PAGE_SIZE);
     let mut items = Vec::new();
+    let list = List {
+        segments,
+        extra,
+        key,
+        per_page,
+        scope,
+    };
+    let outcome = for_each_item(client, &list, |item| {
+        items.push(item);
+        Ok(())
+    })
+    .await?;
+    Ok(outcome.map(|_| items))
+}
+
+/// A paged list to walk: where it is and how to page it.
+#[derive(Debug, Clone, Copy)]
+pub struct List<'a> {
+    /// Path segments under `/api/`, e.g. `["acme", "spaces", "tok", "reports"]`.
+    pub segments: &'a [&'a str],
+    /// Query parameters sent with every page, e.g. `filter=all`.
+    pub extra: &'a [(&'a str, String)],
+    /// The `_embedded` key holding the items.
+    pub key: &'a str,
+    /// `per_page` to send.
+    pub per_page: usize,
+    /// What a 403/404 means.
+    pub scope: Scope,
+}
+
+/// Walks a paged list and hands each new item to `on_item` as soon as its page
+/// arrives, so a caller that keeps only a projection of each item never holds
+/// a whole list of Mode's full objects (`_forms`, preview URLs…) in memory.
+/// Returns the number of items.
+///
+/// # Errors
+/// Those of [`ModeClient::get`], [`Error::Decode`] past [`MAX_PAGES`], and any
+/// error `on_item` returns (which stops the walk).
+pub async fn for_each_item(
+    client: &ModeClient,
+    list: &List<'_>,
+    mut on_item: impl FnMut(Value) -> Result<()>,
+) -> Result<Fetched<usize>> {
+    let per_page = list.per_page.max(1);
+    let short_page = per_page.min(MODE_PAGE_SIZE);
     let mut seen = HashSet::new();
     for page in 1..=MAX_PAGES {
-        let mut query: Vec<(&str, String)> = extra.to_vec();
+        let mut query: Vec<(&str, String)> = list.extra.to_vec();
         query.push(("page", page.to_string()));
         query.push(("per_page", per_page.to_string()));
-        let url = client.url(segments, &query);
-        let body = match client.get(url, scope).await? {
+        let url = client.url(list.segments, &query);
+        let body = match client.get(url, list.scope).await? {
             Ok(body) => body,
             Err(gone) if page == 1 => return Ok(Err(gone)),
-            Err(_) => return Ok(Ok(items)),
+            Err(_) => return Ok(Ok(seen.len())),
         };
-        let batch = hal::embedded(body, key);
+        let batch = hal::embedded(body, list.key);
         let count = batch.len();
         let mut fresh = 0usize;
         for item in batch {
             if seen.insert(identity(&item)) {
-                items.push(item);
                 fresh += 1;
+                on_item(item)?;
             }
         }
         if count == 0 || count < short_page {
-            return Ok(Ok(items));
+            return Ok(Ok(seen.len()));
         }
         if fresh == 0 {
             tracing::debug!(
-                list = key,
+                list = list.key,
                 page,
                 "page brought nothing new; the server ignores `page`"
             );
-            return Ok(Ok(items));
+            return Ok(Ok(seen.len()));
         }
     }
     Err(Error::Decode {
-        url: client.url(segments, extra).to_string(),
+        url: client.url(list.segments, list.extra).to_string(),
         reason: format!("more than {MAX_PAGES} pages; refusing to page forever"),
     })
 }
