@@ -61,42 +61,18 @@ pub use truth::{ItemProblem, Truth};
 
 use state::{Shared, Side};
 
-/// A running sandbox server inside the caller's tokio runtime.
-///
-/// Dropping it stops the server too; [`Sandbox::shutdown`] also waits for the
-/// accept loop to end.
-pub struct Sandbox {
+/// What a test reads and steers on a running sandbox. [`Sandbox`] and
+/// [`SandboxThread`] both dereference to it.
+#[derive(Clone)]
+pub struct Handle {
     shared: Arc<Shared>,
-    addr: SocketAddr,
-    shutdown: watch::Sender<bool>,
-    task: Option<JoinHandle<()>>,
+    url: String,
 }
 
-impl Sandbox {
-    /// Generates (or loads, with `replay_dir`) the workspace, binds
-    /// `127.0.0.1:config.port` (0 = ephemeral) and starts serving.
-    ///
-    /// Errors: the port cannot be bound, the ingest directory cannot be
-    /// created, or a recorded file is missing or not JSON.
-    pub async fn start(config: SandboxConfig) -> std::io::Result<Sandbox> {
-        let port = config.port;
-        let shared = Arc::new(Shared::new(config)?);
-        let listener = TcpListener::bind(("127.0.0.1", port)).await?;
-        let addr = listener.local_addr()?;
-        let (shutdown, watcher) = watch::channel(false);
-        let task = tokio::spawn(server::serve(listener, shared.clone(), watcher));
-        tracing::info!(%addr, reports = shared.truth.reports.len(), "sandbox listening");
-        Ok(Sandbox {
-            shared,
-            addr,
-            shutdown,
-            task: Some(task),
-        })
-    }
-
+impl Handle {
     /// The base URL, `http://127.0.0.1:PORT`, without a trailing slash.
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        self.url.clone()
     }
 
     /// The ground truth of the served workspace.
@@ -133,6 +109,48 @@ impl Sandbox {
     pub fn ingest_dir(&self) -> std::path::PathBuf {
         self.shared.ingest_dir.clone()
     }
+}
+
+/// A running sandbox server inside the caller's tokio runtime; its accessors
+/// are [`Handle`]'s.
+///
+/// Dropping it stops the server too; [`Sandbox::shutdown`] also waits for the
+/// accept loop to end.
+pub struct Sandbox {
+    handle: Handle,
+    shutdown: watch::Sender<bool>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl std::ops::Deref for Sandbox {
+    type Target = Handle;
+
+    fn deref(&self) -> &Handle {
+        &self.handle
+    }
+}
+
+impl Sandbox {
+    /// Generates (or loads, with `replay_dir`) the workspace, binds
+    /// `127.0.0.1:config.port` (0 = ephemeral) and starts serving.
+    ///
+    /// Errors: the port cannot be bound, the ingest directory cannot be
+    /// created, or a recorded file is missing or not JSON.
+    pub async fn start(config: SandboxConfig) -> std::io::Result<Sandbox> {
+        let port = config.port;
+        let shared = Arc::new(Shared::new(config)?);
+        let listener = TcpListener::bind(("127.0.0.1", port)).await?;
+        let addr: SocketAddr = listener.local_addr()?;
+        let (shutdown, watcher) = watch::channel(false);
+        let task = tokio::spawn(server::serve(listener, shared.clone(), watcher));
+        tracing::info!(%addr, reports = shared.truth.reports.len(), "sandbox listening");
+        let url = format!("http://{addr}");
+        Ok(Sandbox {
+            handle: Handle { shared, url },
+            shutdown,
+            task: Some(task),
+        })
+    }
 
     /// Stops accepting, drops every open connection and waits for the loop.
     pub async fn shutdown(mut self) {
@@ -140,10 +158,6 @@ impl Sandbox {
         if let Some(task) = self.task.take() {
             let _ = task.await;
         }
-    }
-
-    pub(crate) fn shared(&self) -> Arc<Shared> {
-        self.shared.clone()
     }
 }
 

@@ -1,21 +1,26 @@
 //! The sandbox on its own thread and runtime, for plain `#[test]` functions
 //! that run the real binaries (e.g. with `assert_cmd`).
 
-use std::sync::Arc;
 use std::sync::mpsc;
 
 use tokio::sync::oneshot;
 
-use super::state::{Shared, Side};
-use super::{FaultConfig, ReceivedFile, Sandbox, SandboxConfig, Stats, Truth};
+use super::{Handle, Sandbox, SandboxConfig};
 
-/// A [`Sandbox`] running on a dedicated thread with a two-worker runtime.
-/// Dropping it stops the server and joins the thread.
+/// A [`Sandbox`] running on a dedicated thread with a two-worker runtime; its
+/// accessors are [`Handle`]'s. Dropping it stops the server and joins the thread.
 pub struct SandboxThread {
-    shared: Arc<Shared>,
-    url: String,
+    handle: Handle,
     stop: Option<oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl std::ops::Deref for SandboxThread {
+    type Target = Handle;
+
+    fn deref(&self) -> &Handle {
+        &self.handle
+    }
 }
 
 impl SandboxThread {
@@ -29,9 +34,8 @@ impl SandboxThread {
             .name("mode-sandbox".into())
             .spawn(move || run(config, ready_tx, stop_rx))?;
         match ready_rx.recv() {
-            Ok(Ok((shared, url))) => Ok(SandboxThread {
-                shared,
-                url,
+            Ok(Ok(handle)) => Ok(SandboxThread {
+                handle,
                 stop: Some(stop),
                 thread: Some(thread),
             }),
@@ -41,49 +45,9 @@ impl SandboxThread {
             )),
         }
     }
-
-    /// The base URL, `http://127.0.0.1:PORT`.
-    pub fn url(&self) -> String {
-        self.url.clone()
-    }
-
-    /// The ground truth of the served workspace.
-    pub fn truth(&self) -> Arc<Truth> {
-        self.shared.truth.clone()
-    }
-
-    /// A snapshot of the counters.
-    pub fn stats(&self) -> Stats {
-        self.shared.stats()
-    }
-
-    /// Files received completely on the ingest side, in arrival order.
-    pub fn received(&self) -> Vec<ReceivedFile> {
-        self.shared.received()
-    }
-
-    /// Replaces the Mode-side faults; the script restarts at the next request.
-    pub fn set_mode_faults(&self, faults: FaultConfig) {
-        self.shared.set_faults(Side::Mode, faults);
-    }
-
-    /// Replaces the ingest-side faults; the script restarts at the next request.
-    pub fn set_ingest_faults(&self, faults: FaultConfig) {
-        self.shared.set_faults(Side::Ingest, faults);
-    }
-
-    /// Zeroes every counter of [`Stats`].
-    pub fn reset_stats(&self) {
-        self.shared.reset_stats();
-    }
-
-    /// Where uploaded files are stored.
-    pub fn ingest_dir(&self) -> std::path::PathBuf {
-        self.shared.ingest_dir.clone()
-    }
 }
 
-type Ready = std::io::Result<(Arc<Shared>, String)>;
+type Ready = std::io::Result<Handle>;
 
 fn run(config: SandboxConfig, ready: mpsc::Sender<Ready>, stop: oneshot::Receiver<()>) {
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -100,7 +64,7 @@ fn run(config: SandboxConfig, ready: mpsc::Sender<Ready>, stop: oneshot::Receive
     runtime.block_on(async move {
         match Sandbox::start(config).await {
             Ok(sandbox) => {
-                let _ = ready.send(Ok((sandbox.shared(), sandbox.url())));
+                let _ = ready.send(Ok(Handle::clone(&sandbox)));
                 let _ = stop.await;
                 sandbox.shutdown().await;
             }

@@ -24,6 +24,20 @@ fn upload_cmd(sb: &SandboxThread, cwd: &Path) -> Command {
     cmd
 }
 
+/// `upload -d out` from `cwd`, with no other argument.
+fn upload_dir(sb: &SandboxThread, cwd: &Path, out: &Path) -> std::process::Output {
+    upload_cmd(sb, cwd).arg("-d").arg(out).output().unwrap()
+}
+
+/// The name of the run's `{ts}-{asset}.json` in `out`.
+fn run_file(out: &Path, asset: &str) -> String {
+    let suffix = format!("-{asset}.json");
+    json_names(out)
+        .into_iter()
+        .find(|n| n.ends_with(&suffix))
+        .unwrap()
+}
+
 /// A small workspace extracted into `<tmp>/out`.
 fn extracted(sb: &SandboxThread) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
@@ -77,11 +91,7 @@ fn assert_all_arrived(sb: &SandboxThread, out: &Path) {
 fn a_run_arrives_byte_identical_summary_last_and_a_rerun_sends_nothing() {
     let sb = sandbox(small_config());
     let (dir, out) = extracted(&sb);
-    let output = upload_cmd(&sb, dir.path())
-        .arg("-d")
-        .arg(&out)
-        .output()
-        .unwrap();
+    let output = upload_dir(&sb, dir.path(), &out);
     assert_eq!(code(&output), 0, "{}", stderr(&output));
     assert_all_arrived(&sb, &out);
     let received = sb.received();
@@ -92,11 +102,7 @@ fn a_run_arrives_byte_identical_summary_last_and_a_rerun_sends_nothing() {
     );
 
     let before = sb.stats().ingest_requests;
-    let output = upload_cmd(&sb, dir.path())
-        .arg("-d")
-        .arg(&out)
-        .output()
-        .unwrap();
+    let output = upload_dir(&sb, dir.path(), &out);
     assert_eq!(code(&output), 0, "{}", stderr(&output));
     assert_eq!(sb.stats().ingest_requests, before, "a rerun sends nothing");
 
@@ -142,11 +148,7 @@ fn thirty_percent_faults_every_file_arrives_intact_in_one_invocation() {
     assert_all_arrived(&sb, &out);
 
     let before = sb.stats().ingest_requests;
-    let output = upload_cmd(&sb, dir.path())
-        .arg("-d")
-        .arg(&out)
-        .output()
-        .unwrap();
+    let output = upload_dir(&sb, dir.path(), &out);
     assert_eq!(code(&output), 0, "{}", stderr(&output));
     assert_eq!(
         sb.stats().ingest_requests,
@@ -159,18 +161,11 @@ fn thirty_percent_faults_every_file_arrives_intact_in_one_invocation() {
 fn a_run_without_summary_or_with_a_changed_file_is_refused() {
     let sb = sandbox(small_config());
     let (dir, out) = extracted(&sb);
-    let report = json_names(&out)
-        .into_iter()
-        .find(|n| n.ends_with("-report.json"))
-        .unwrap();
+    let report = run_file(&out, "report");
     let mut content = std::fs::read(out.join(&report)).unwrap();
     content.push(b'\n');
     std::fs::write(out.join(&report), content).unwrap();
-    let output = upload_cmd(&sb, dir.path())
-        .arg("-d")
-        .arg(&out)
-        .output()
-        .unwrap();
+    let output = upload_dir(&sb, dir.path(), &out);
     assert_eq!(code(&output), 10, "{}", stderr(&output));
     assert!(
         stderr(&output).contains(&report),
@@ -179,16 +174,9 @@ fn a_run_without_summary_or_with_a_changed_file_is_refused() {
     assert!(sb.received().is_empty(), "nothing of the run is sent");
 
     let (dir2, out2) = extracted(&sb);
-    let summary = json_names(&out2)
-        .into_iter()
-        .find(|n| n.ends_with("-summary.json"))
-        .unwrap();
+    let summary = run_file(&out2, "summary");
     std::fs::remove_file(out2.join(summary)).unwrap();
-    let output = upload_cmd(&sb, dir2.path())
-        .arg("-d")
-        .arg(&out2)
-        .output()
-        .unwrap();
+    let output = upload_dir(&sb, dir2.path(), &out2);
     assert_eq!(code(&output), 10, "{}", stderr(&output));
     assert!(sb.received().is_empty(), "an incomplete run is not sent");
     assert_eq!(sb.stats().ingest_requests, 0);
@@ -319,10 +307,7 @@ fn bad_inputs_fail_before_any_request() {
 fn one_file_with_f_uses_castors_path() {
     let sb = sandbox(small_config());
     let (dir, out) = extracted(&sb);
-    let name = json_names(&out)
-        .into_iter()
-        .find(|n| n.ends_with("-query.json"))
-        .unwrap();
+    let name = run_file(&out, "query");
     let output = upload_cmd(&sb, dir.path())
         .arg("-f")
         .arg(out.join(&name))
