@@ -63,7 +63,11 @@ pub async fn run(config: &UploadConfig) -> Result<UploadReport> {
         Target::File(path) => (plan::plan_file(config, path, now_ts)?, None, None),
         Target::Directory(dir) => {
             let lock = acquire(dir, config.options.lock_timeout).await?;
-            let ledger = Ledger::load(dir);
+            let ledger = if config.options.dry_run {
+                Ledger::load(dir)
+            } else {
+                Ledger::open(dir)
+            };
             let plan = plan::plan_directory(config, dir, &ledger, now_ts)?;
             (plan, Some(Arc::new(ledger)), Some(lock))
         }
@@ -185,7 +189,7 @@ async fn send_one(
         remote_path: remote,
         acknowledged_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
     };
-    let written = tokio::task::spawn_blocking(move || ledger.record(entry)).await;
+    let written = tokio::task::spawn_blocking(move || ledger.record(&entry)).await;
     match written {
         Ok(Ok(())) => {}
         Ok(Err(e)) => tracing::warn!("{}: sent, but not recorded in the ledger: {e}", file.name),
