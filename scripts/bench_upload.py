@@ -248,7 +248,7 @@ def intact(received, expected):
 
 
 def clean_dir_state(d):
-    for name in (".upload-ledger.json", ".upload-ledger.lock", ".mode-extractor.lock"):
+    for name in (".upload-ledger.jsonl", ".upload-ledger.json", ".upload-ledger.lock", ".mode-extractor.lock"):
         try:
             os.remove(os.path.join(d, name))
         except FileNotFoundError:
@@ -294,7 +294,7 @@ def castor_python(version):
 
 
 def run_castor(work, label, run_dir, expected, py):
-    clean_dir_state(run_dir)  # castor would send a .upload-ledger.json (the sandbox answers 404)
+    clean_dir_state(run_dir)  # castor would send the ledger files (the sandbox answers 404)
     wrapper = os.path.join(work, "castor_upload_sandbox.py")
     with open(wrapper, "w") as f:
         f.write(CASTOR_WRAPPER)
