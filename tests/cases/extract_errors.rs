@@ -274,3 +274,41 @@ fn sigterm_exits_130() {
     assert_eq!(code(&output), 130, "{}", stderr(&output));
     assert!(json_names(&out).is_empty());
 }
+
+#[test]
+fn a_flag_beats_the_environment_which_beats_dotenv() {
+    let sb = sandbox(small_config());
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let dotenv = dir.path().join(".env");
+    let quick = ["--assets", "datasource"];
+    // .env alone supplies the secret
+    std::fs::write(&dotenv, "CASTOR_MODE_ANALYTICS_SECRET=sandbox-secret\n").unwrap();
+    let output = extract_cmd(&sb, &out)
+        .env_remove("CASTOR_MODE_ANALYTICS_SECRET")
+        .args(quick)
+        .output()
+        .unwrap();
+    assert_eq!(code(&output), 0, ".env is read: {}", stderr(&output));
+    // the environment beats .env
+    std::fs::write(&dotenv, "CASTOR_MODE_ANALYTICS_SECRET=wrong-from-dotenv\n").unwrap();
+    let output = extract_cmd(&sb, &out).args(quick).output().unwrap();
+    assert_eq!(code(&output), 0, "env beats .env: {}", stderr(&output));
+    // a flag beats the environment
+    let output = extract_cmd(&sb, &out)
+        .env("CASTOR_MODE_ANALYTICS_SECRET", "wrong-from-env")
+        .args(["-s", "sandbox-secret"])
+        .args(quick)
+        .output()
+        .unwrap();
+    assert_eq!(code(&output), 0, "flag beats env: {}", stderr(&output));
+    // a malformed .env is a usage error that does not echo the line
+    std::fs::write(
+        &dotenv,
+        "CASTOR_MODE_ANALYTICS_SECRET='unterminated-s3cret\n",
+    )
+    .unwrap();
+    let output = extract_cmd(&sb, &out).args(quick).output().unwrap();
+    assert_eq!(code(&output), 2, "{}", stderr(&output));
+    assert!(!stderr(&output).contains("unterminated-s3cret"));
+}

@@ -14,7 +14,12 @@ const SOURCE_ID: &str = "7b2f9a4e-3c1d-4e8f-9a6b-2d5c8e1f0a37";
 
 /// `upload` with an empty environment, the sandbox's ingest token and fast retries.
 fn upload_cmd(sb: &SandboxThread, cwd: &Path) -> Command {
-    let mut cmd = Command::from_std(std::process::Command::new(env!("CARGO_BIN_EXE_upload")));
+    Command::from_std(upload_std(sb, cwd))
+}
+
+/// [`upload_cmd`] as a plain `std::process::Command`, for tests that spawn and kill.
+fn upload_std(sb: &SandboxThread, cwd: &Path) -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_upload"));
     cmd.env_clear()
         .current_dir(cwd)
         .env("CASTOR_UPLOADER_TOKEN", "sandbox-ingest-token")
@@ -323,4 +328,99 @@ fn one_file_with_f_uses_castors_path() {
     let err = stderr(&output);
     let line = format!("{name} as VIZ to visualization-{SOURCE_ID}/{name}");
     assert!(err.contains("Uploaded ") && err.contains(&line), "{err}");
+}
+
+#[test]
+fn the_ingest_token_never_appears_even_at_trace_level() {
+    let token = "ingest-UNIQUE-5521";
+    let sb = sandbox(SandboxConfig {
+        ingest_token: token.into(),
+        ..small_config()
+    });
+    let (dir, out) = extracted(&sb);
+    for (given, expect) in [(token, 0), ("ingest-WRONG-0007", 4)] {
+        let output = upload_cmd(&sb, dir.path())
+            .env("CASTOR_UPLOADER_TOKEN", given)
+            .env("RUST_LOG", "trace")
+            .arg("-d")
+            .arg(&out)
+            .arg("--force")
+            .output()
+            .unwrap();
+        assert_eq!(code(&output), expect, "{}", stderr(&output));
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            stderr(&output)
+        );
+        assert!(all.len() > 1000, "trace logging is on");
+        assert!(!all.contains(token) && !all.contains(given), "token leaked");
+    }
+    for entry in std::fs::read_dir(&out).unwrap().flatten() {
+        let content = std::fs::read_to_string(entry.path()).unwrap_or_default();
+        assert!(!content.contains(token), "token in {:?}", entry.path());
+    }
+}
+
+#[test]
+fn dry_run_lists_and_sends_nothing() {
+    let sb = sandbox(small_config());
+    let (dir, out) = extracted(&sb);
+    let output = upload_cmd(&sb, dir.path())
+        .arg("-d")
+        .arg(&out)
+        .arg("--dry-run")
+        .output()
+        .unwrap();
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let listing = String::from_utf8_lossy(&output.stdout);
+    for name in json_names(&out) {
+        assert!(listing.contains(&name), "{name} listed:\n{listing}");
+    }
+    assert_eq!(sb.stats().ingest_requests, 0);
+}
+
+#[test]
+fn an_interrupted_upload_resumes_where_it_stopped() {
+    let sb = sandbox(small_config());
+    let (dir, out) = extracted(&sb);
+    let total = json_names(&out).len();
+    // a second sandbox, slow, receives the upload so the kill lands mid-run
+    let slow = sandbox(SandboxConfig {
+        latency: Duration::from_millis(150),
+        ..small_config()
+    });
+    let mut running = upload_std(&slow, dir.path())
+        .arg("-d")
+        .arg(&out)
+        .args(["--concurrency", "1"])
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    for _ in 0..100 {
+        if slow.received().len() >= 3 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    running.kill().unwrap();
+    running.wait().unwrap();
+    let before = slow.received().len();
+    assert!(
+        before >= 3 && before < total,
+        "killed mid-run: {before} of {total}"
+    );
+
+    let output = upload_dir(&slow, dir.path(), &out);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let received = slow.received();
+    let names: std::collections::BTreeSet<&str> =
+        received.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(names.len(), total, "every file arrived");
+    // only the file in flight at the kill may be sent twice
+    assert!(
+        received.len() <= total + 1,
+        "{} requests stored for {total} files",
+        received.len()
+    );
 }
