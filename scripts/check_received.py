@@ -1,15 +1,18 @@
 """Prints what the sandbox's ingest side received and checks it against the
-run summaries in the directory given as argument: every file a summary lists
-must have arrived with the same size and SHA-256. Reads the received list
-(JSON) on stdin. Exits 1 on any mismatch."""
+run summaries in a directory: every file a summary lists must have arrived
+with the same size and SHA-256. Exits 1 on any mismatch.
+
+Usage: check_received.py SANDBOX_URL RUN_DIR"""
 import glob
 import json
 import os
 import sys
+import urllib.request
 
-received = {r["name"]: r for r in json.load(sys.stdin)}
+with urllib.request.urlopen(sys.argv[1] + "/_sandbox/received") as answer:
+    received = {r["name"]: r for r in json.load(answer)}
 expected = {}
-for path in glob.glob(os.path.join(sys.argv[1], "*-summary.json")):
+for path in glob.glob(os.path.join(sys.argv[2], "*-summary.json")):
     with open(path, encoding="utf-8") as f:
         summary = json.load(f)
     for rec in summary["files"]:

@@ -39,5 +39,5 @@ if [ -x "$BIN/upload" ] && "$BIN/upload" --help >/dev/null 2>&1; then
   "$BIN/upload" -k sandbox-ingest-token -s 7b2f9a4e-3c1d-4e8f-9a6b-2d5c8e1f0a37 \
     -d "$OUT" --endpoint "$URL"
   echo "== received by the ingest endpoint (checked against the run's summary)"
-  curl -fsS "$URL/_sandbox/received" | python3 scripts/check_received.py "$OUT"
+  python3 scripts/check_received.py "$URL" "$OUT"
 fi
