@@ -218,7 +218,7 @@ fn base64_basic(token: &str, secret: &str) -> String {
 #[test]
 fn a_killed_run_leaves_no_partial_file_and_the_next_run_cleans_up() {
     let sb = sandbox(SandboxConfig {
-        latency: Duration::from_millis(40),
+        latency: Duration::from_millis(100),
         ..small_config()
     });
     let dir = tempfile::tempdir().unwrap();
@@ -255,7 +255,7 @@ fn a_killed_run_leaves_no_partial_file_and_the_next_run_cleans_up() {
 #[test]
 fn sigterm_exits_130() {
     let sb = sandbox(SandboxConfig {
-        latency: Duration::from_millis(50),
+        latency: Duration::from_millis(100),
         ..small_config()
     });
     let dir = tempfile::tempdir().unwrap();

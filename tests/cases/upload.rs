@@ -190,7 +190,7 @@ fn a_run_without_summary_or_with_a_changed_file_is_refused() {
 #[test]
 fn upload_waits_for_a_running_extract_then_sends_the_complete_run() {
     let sb = sandbox(SandboxConfig {
-        latency: Duration::from_millis(15),
+        latency: Duration::from_millis(60),
         ..small_config()
     });
     let dir = tempfile::tempdir().unwrap();
