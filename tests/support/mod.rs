@@ -173,3 +173,27 @@ pub fn recorded_dir() -> PathBuf {
 pub fn no_faults() -> FaultConfig {
     FaultConfig::none()
 }
+
+/// Asserts that a trace-level run's stdout and stderr (which must be long: the
+/// trace is on) contain none of `secrets`.
+pub fn assert_output_free_of(output: &Output, secrets: &[&str]) {
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        stderr(output)
+    );
+    assert!(all.len() > 1000, "trace logging is on");
+    for secret in secrets {
+        assert!(!all.contains(secret), "{secret} leaked to stdout/stderr");
+    }
+}
+
+/// Asserts that no file directly in `dir` (hidden ones included) contains any of `secrets`.
+pub fn assert_files_free_of(dir: &Path, secrets: &[&str]) {
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let content = std::fs::read_to_string(entry.path()).unwrap_or_default();
+        for secret in secrets {
+            assert!(!content.contains(secret), "{secret} in {:?}", entry.path());
+        }
+    }
+}
