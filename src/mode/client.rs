@@ -244,7 +244,7 @@ impl ModeClient {
                 reason: "client closed".into(),
             };
         };
-        inner.pacer.acquire().await;
+        let ours = inner.pacer.acquire().await;
         ApiCounters::bump(&inner.counters.calls);
         tracing::trace!(%url, "GET");
         let sent = inner
@@ -261,7 +261,7 @@ impl ModeClient {
             Err(e) => return transport(&e),
         };
         let status = response.status();
-        self.observe_rate_headers(response.headers());
+        self.observe_rate_headers(response.headers(), ours);
         let retry_after = retry_after_header(response.headers());
         if status == StatusCode::TOO_MANY_REQUESTS {
             ApiCounters::bump(&inner.counters.rate_limited);
@@ -286,13 +286,16 @@ impl ModeClient {
         }
     }
 
-    fn observe_rate_headers(&self, headers: &HeaderMap) {
-        let limit = headers
-            .get("x-ratelimit-limit")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u32>().ok());
-        if let Some(limit) = limit {
-            self.inner.pacer.observe_limit(limit);
+    fn observe_rate_headers(&self, headers: &HeaderMap, ours: u32) {
+        let number = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u32>().ok())
+        };
+        let (limit, remaining) = (number("x-ratelimit-limit"), number("x-ratelimit-remaining"));
+        if limit.is_some() || remaining.is_some() {
+            self.inner.pacer.observe(limit, remaining, ours);
         }
     }
 

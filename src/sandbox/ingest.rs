@@ -89,7 +89,7 @@ async fn answer(shared: &Shared, path: &str, request: Request, kill: ConnKill) -
     match fault {
         Some(FaultKind::Status(status)) => {
             drain(request).await;
-            respond::fault_status(status, false)
+            respond::fault_status(status, false, shared.fault_retry_after())
         }
         Some(FaultKind::Stall) => {
             tokio::time::sleep(stall).await;

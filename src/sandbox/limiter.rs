@@ -66,7 +66,7 @@ impl Limiter {
 
 /// The `Retry-After` value for a wait: whole seconds rounded up (at least 1),
 /// or the HTTP date of the end of the wait rounded up to the next second.
-fn retry_after_value(form: RetryAfterForm, wait: Duration) -> Option<String> {
+pub(crate) fn retry_after_value(form: RetryAfterForm, wait: Duration) -> Option<String> {
     let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
     let seconds = seconds.max(1);
     match form {

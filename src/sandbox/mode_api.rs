@@ -100,7 +100,9 @@ async fn faulted(shared: &Shared, route: &Route, query: &str, kill: ConnKill) ->
     let (fault, stall) = shared.next_fault(Side::Mode);
     match fault {
         None => answer(shared, route, query),
-        Some(FaultKind::Status(status)) => respond::fault_status(status, true),
+        Some(FaultKind::Status(status)) => {
+            respond::fault_status(status, true, shared.fault_retry_after())
+        }
         Some(FaultKind::Stall) => {
             tokio::time::sleep(stall).await;
             answer(shared, route, query)

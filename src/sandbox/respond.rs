@@ -48,8 +48,9 @@ pub(crate) fn ingest_error(status: u16, detail: &str) -> Response {
     json_response(status, "application/json", &json!({"detail": detail}))
 }
 
-/// A fault-injected status answer; a 429 carries `Retry-After: 1`.
-pub(crate) fn fault_status(status: u16, mode_side: bool) -> Response {
+/// A fault-injected status answer; a 429 carries `retry_after` (one second in
+/// the configured rate limit's `Retry-After` form) when given.
+pub(crate) fn fault_status(status: u16, mode_side: bool, retry_after: Option<String>) -> Response {
     let message = format!("sandbox fault: injected HTTP {status}");
     let mut response = if mode_side {
         let id = if status == 429 {
@@ -61,8 +62,8 @@ pub(crate) fn fault_status(status: u16, mode_side: bool) -> Response {
     } else {
         ingest_error(status, &message)
     };
-    if status == 429 {
-        set_header(&mut response, "retry-after", "1");
+    if let Some(value) = retry_after.filter(|_| status == 429) {
+        set_header(&mut response, "retry-after", &value);
     }
     response
 }

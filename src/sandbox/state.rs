@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use super::config::SandboxConfig;
+use super::config::{RetryAfterForm, SandboxConfig};
 use super::faults::{FaultConfig, FaultKind, FaultState};
 use super::ingest::ReceivedFile;
 use super::limiter::Limiter;
@@ -43,6 +43,17 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
+    /// `Retry-After` of an injected 429: one second, in the rate limit's form
+    /// (seconds when no rate limit is configured).
+    pub(crate) fn fault_retry_after(&self) -> Option<String> {
+        let form = self
+            .config
+            .rate_limit
+            .as_ref()
+            .map_or(RetryAfterForm::Seconds, |r| r.retry_after);
+        super::limiter::retry_after_value(form, Duration::from_secs(1))
+    }
+
     /// Generates (or loads) the workspace and prepares the ingest directory.
     pub(crate) fn new(config: SandboxConfig) -> std::io::Result<Shared> {
         let (truth, store) = match &config.replay_dir {
