@@ -115,6 +115,11 @@ pub enum Error {
     /// The process was interrupted by a signal.
     #[error("interrupted; no partial file was written")]
     Interrupted,
+
+    /// Something that should not fail did (the async runtime, the TLS stack, a
+    /// worker thread): a bug or a broken machine, not a bad setting.
+    #[error("internal error: {0}")]
+    Internal(String),
 }
 
 fn fmt_message(message: &str) -> String {
@@ -140,6 +145,7 @@ impl Error {
             Error::Io { .. } => ExitCode::Io,
             Error::Strict(_) => ExitCode::StrictAbort,
             Error::Interrupted => ExitCode::Interrupted,
+            Error::Internal(_) => ExitCode::Failure,
         }
     }
 
@@ -178,6 +184,7 @@ mod tests {
                 8,
             ),
             (Error::Interrupted, 130),
+            (Error::Internal("x".into()), 1),
         ];
         for (err, code) in cases {
             assert_eq!(err.exit_code().code(), code, "{err}");

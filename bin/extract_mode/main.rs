@@ -26,7 +26,7 @@ fn main() -> ProcessExit {
 
 fn run(config: mode_extractor::ExtractConfig) -> Result<ExitCode, Error> {
     let runtime = tokio::runtime::Runtime::new()
-        .map_err(|e| Error::Config(format!("cannot start the async runtime: {e}")))?;
+        .map_err(|e| Error::Internal(format!("cannot start the async runtime: {e}")))?;
     runtime.block_on(async {
         tokio::select! {
             report = extract::run(&config) => {

@@ -18,7 +18,7 @@ fn main() -> std::process::ExitCode {
     });
     let outcome = config.and_then(|config| {
         let runtime = tokio::runtime::Runtime::new()
-            .map_err(|e| Error::Config(format!("cannot start the async runtime: {e}")))?;
+            .map_err(|e| Error::Internal(format!("cannot start the async runtime: {e}")))?;
         runtime.block_on(interruptible(&config))
     });
     match outcome {

@@ -75,7 +75,7 @@ pub async fn run(config: &ExtractConfig) -> Result<RunReport> {
         DirLock::acquire(&lock_dir, LockMode::Exclusive, timeout)
     })
     .await
-    .map_err(|e| Error::Config(format!("lock task failed: {e}")))??;
+    .map_err(|e| Error::Internal(format!("lock task failed: {e}")))??;
     remove_stale_temp_files(&dir);
     let client = ModeClient::new(config)?;
     let problems = problems::Problems::new(config.strict);

@@ -114,21 +114,6 @@ pub fn root_cause(err: &dyn std::error::Error) -> String {
     last.to_string()
 }
 
-/// The error and its sources on one line, `a: b: c`.
-pub fn error_chain(err: &dyn std::error::Error) -> String {
-    let mut out = err.to_string();
-    let mut source = err.source();
-    while let Some(s) = source {
-        let text = s.to_string();
-        if !out.contains(&text) {
-            out.push_str(": ");
-            out.push_str(&text);
-        }
-        source = s.source();
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -27,7 +27,7 @@ use tokio::sync::Semaphore;
 use crate::config::ExtractConfig;
 use crate::error::{Error, Result};
 use crate::http::pace::Pacer;
-use crate::http::retry::{error_chain, retry_after_header};
+use crate::http::retry::retry_after_header;
 use crate::http::{RetryPolicy, client_builder, is_transient_status, transport_reason};
 
 /// What a 403 or 404 means for a request.
@@ -125,7 +125,7 @@ impl ModeClient {
     /// Builds the client from the run's settings.
     ///
     /// # Errors
-    /// [`Error::Config`] when the TLS stack cannot be initialised.
+    /// [`Error::Internal`] when the TLS stack cannot be initialised.
     pub fn new(config: &ExtractConfig) -> Result<Self> {
         let mut headers = HeaderMap::new();
         headers.insert(
@@ -135,7 +135,7 @@ impl ModeClient {
         let http = client_builder(config.timeouts)
             .default_headers(headers)
             .build()
-            .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?;
+            .map_err(|e| Error::Internal(format!("cannot build the HTTP client: {e}")))?;
         let mut api = config.host.clone();
         api.path_segments_mut()
             .map_err(|()| Error::Config("--host cannot be a base URL".into()))?
@@ -368,9 +368,4 @@ impl std::fmt::Debug for ModeClient {
             .field("workspace", &self.inner.workspace)
             .finish_non_exhaustive()
     }
-}
-
-/// Formats a reqwest error with its sources, for messages.
-pub fn describe(err: &reqwest::Error) -> String {
-    error_chain(err)
 }

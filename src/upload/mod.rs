@@ -95,7 +95,7 @@ async fn acquire(dir: &Path, timeout: Option<std::time::Duration>) -> Result<Dir
     let dir = dir.to_owned();
     tokio::task::spawn_blocking(move || DirLock::acquire(&dir, LockMode::Shared, timeout))
         .await
-        .map_err(|e| Error::Config(format!("lock task failed: {e}")))?
+        .map_err(|e| Error::Internal(format!("lock task failed: {e}")))?
 }
 
 fn log_plan(plan: &Plan) {

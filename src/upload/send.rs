@@ -82,7 +82,7 @@ impl Sender {
         };
         let client = client_builder(timeouts)
             .build()
-            .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?;
+            .map_err(|e| Error::Internal(format!("cannot build the HTTP client: {e}")))?;
         Ok(Sender {
             client,
             auth,
