@@ -115,7 +115,7 @@ def main():
     ap.add_argument("--concurrency", type=int, default=8)
     ap.add_argument("--fault-rate", type=float, default=0.0)
     a = ap.parse_args()
-    subprocess.run(["cargo", "build", "--release", "--locked", "--quiet", "--bins"], cwd=ROOT, check=True)
+    subprocess.run(["cargo", "build", "--release", "--locked", "--quiet", "--workspace", "--bins"], cwd=ROOT, check=True)
     work = tempfile.mkdtemp(prefix="bench-extract-")
     ready = os.path.join(work, "url")
     sandbox = subprocess.Popen(

@@ -330,7 +330,7 @@ def main():
     ap.add_argument("--castor-version", default="", help="pin castor-extractor (default: latest)")
     ap.add_argument("--keep", action="store_true", help="keep the generated files and logs")
     a = ap.parse_args()
-    subprocess.run(["cargo", "build", "--release", "--locked", "--quiet", "--bins"], cwd=ROOT, check=True)
+    subprocess.run(["cargo", "build", "--release", "--locked", "--quiet", "--workspace", "--bins"], cwd=ROOT, check=True)
     work = tempfile.mkdtemp(prefix="bench-upload-")
     ts = 1_700_000_000 + a.seed
     results, notes = [], []

@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-cargo build --locked --quiet --bins
+cargo build --locked --quiet --workspace --bins
 BIN=target/debug
 WORK=${DEMO_DIR:-$(mktemp -d)}
 mkdir -p "$WORK"

@@ -8,8 +8,10 @@
 //!   writes one timestamped JSON file per asset plus a summary ([`output`]);
 //! - [`upload`] pushes a file or a whole run directory to the catalog's ingest
 //!   endpoint, verified against the run's summary, retried and resumable;
-//! - [`sandbox`] is a faithful local stand-in for both remote services, used by
-//!   the tests, the demo and the benchmarks.
+//!
+//! The sandbox (the `mode-sandbox` crate beside this one) is a faithful local
+//! stand-in for both remote services, used by the tests, the demo and the
+//! benchmarks; it is not part of this library.
 
 pub mod config;
 pub mod error;
@@ -20,7 +22,6 @@ pub mod lineage;
 pub mod logging;
 pub mod mode;
 pub mod output;
-pub mod sandbox;
 pub mod signal;
 pub mod upload;
 

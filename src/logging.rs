@@ -45,7 +45,7 @@ pub fn init(options: LogOptions) {
     let default = if options.quiet {
         "warn"
     } else {
-        "warn,mode_extractor=info,extract_mode=info,upload=info,mode_sandbox=info"
+        "warn,mode_extractor=info,extract_mode=info,upload=info"
     };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
     let registry = tracing_subscriber::registry();

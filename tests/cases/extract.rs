@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use mode_extractor::sandbox::SandboxConfig;
+use mode_sandbox::SandboxConfig;
 use serde_json::Value;
 
 use crate::support::*;
@@ -195,7 +195,7 @@ fn a_400_report_workspace_arrives_complete_with_castor_keys() {
     assert_eq!(summary["rate_limited"], 0);
 }
 
-fn assert_charts_datasets_definitions(run: &RunFiles, truth: &mode_extractor::sandbox::Truth) {
+fn assert_charts_datasets_definitions(run: &RunFiles, truth: &mode_sandbox::Truth) {
     let report_queries: BTreeSet<&str> = truth
         .reports
         .iter()
@@ -271,7 +271,7 @@ fn assert_charts_datasets_definitions(run: &RunFiles, truth: &mode_extractor::sa
 
 /// Every query of every report and dataset has a lineage row, and the tables
 /// found match the sandbox's expected tables for at least 95 % of them.
-fn assert_lineage(run: &RunFiles, truth: &mode_extractor::sandbox::Truth) {
+fn assert_lineage(run: &RunFiles, truth: &mode_sandbox::Truth) {
     let rows = run.rows("lineage");
     let expected_rows = truth.reports.iter().chain(&truth.datasets).map(|r| {
         truth

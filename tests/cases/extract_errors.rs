@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use mode_extractor::output::{DirLock, LockMode};
-use mode_extractor::sandbox::SandboxConfig;
+use mode_sandbox::SandboxConfig;
 
 use crate::support::*;
 

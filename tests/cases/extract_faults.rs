@@ -5,9 +5,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use mode_extractor::sandbox::{
-    FaultConfig, FaultKind, RateLimitConfig, RetryAfterForm, SandboxConfig,
-};
+use mode_sandbox::{FaultConfig, FaultKind, RateLimitConfig, RetryAfterForm, SandboxConfig};
 use serde_json::Value;
 
 use crate::support::*;

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use assert_cmd::Command;
-use mode_extractor::sandbox::{FaultConfig, FaultKind, SandboxConfig, SandboxThread};
+use mode_sandbox::{FaultConfig, FaultKind, SandboxConfig, SandboxThread};
 
 use crate::support::*;
 

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use assert_cmd::Command;
-use mode_extractor::sandbox::{FaultConfig, SandboxConfig, SandboxThread};
+use mode_sandbox::{FaultConfig, SandboxConfig, SandboxThread};
 use serde_json::Value;
 
 /// A small generated workspace: fast, but still with a personal and an empty
@@ -64,7 +64,7 @@ pub fn extract_std(sb: &SandboxThread, out: &Path) -> std::process::Command {
 pub fn workspace_of(sb: &SandboxThread) -> String {
     sb.truth().workspace["username"]
         .as_str()
-        .unwrap_or(mode_extractor::sandbox::REPLAY_WORKSPACE)
+        .unwrap_or(mode_sandbox::REPLAY_WORKSPACE)
         .to_owned()
 }
 

@@ -5,10 +5,10 @@ use std::path::PathBuf;
 use serde_json::{Value, json};
 
 use super::{client, embedded, get, get_json, small, start};
-use crate::sandbox::{SandboxConfig, SandboxThread};
+use crate::{SandboxConfig, SandboxThread};
 
 /// The token of the largest collection and its report count.
-fn largest(truth: &crate::sandbox::Truth) -> (String, usize) {
+fn largest(truth: &crate::Truth) -> (String, usize) {
     truth
         .spaces
         .iter()
@@ -182,7 +182,7 @@ async fn item_problems_are_served_as_announced() {
 }
 
 fn recorded() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/mode-recorded")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures/mode-recorded")
 }
 
 fn recorded_json(name: &str) -> Value {

@@ -6,7 +6,7 @@ use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 
 use super::{client, small, start};
-use crate::sandbox::{FaultConfig, FaultKind, Sandbox, SandboxConfig};
+use crate::{FaultConfig, FaultKind, Sandbox, SandboxConfig};
 
 const SOURCE: &str = "6a1b3c4d-0000-4000-8000-000000000001";
 

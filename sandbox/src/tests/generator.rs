@@ -5,8 +5,8 @@ use std::collections::BTreeSet;
 use serde_json::Value;
 
 use super::small;
-use crate::sandbox::generate::generate;
-use crate::sandbox::{SandboxConfig, Truth};
+use crate::generate::generate;
+use crate::{SandboxConfig, Truth};
 
 fn truth(config: &SandboxConfig) -> Truth {
     generate(config)

@@ -13,7 +13,7 @@
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
-//! use mode_extractor::sandbox::{Sandbox, SandboxConfig};
+//! use mode_sandbox::{Sandbox, SandboxConfig};
 //! let sandbox = Sandbox::start(SandboxConfig::default()).await?;
 //! let url = sandbox.url(); // "http://127.0.0.1:PORT"
 //! let reports = sandbox.truth().reports.len();

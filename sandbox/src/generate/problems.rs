@@ -11,7 +11,7 @@
 use serde_json::Value;
 
 use super::ctx::Gen;
-use crate::sandbox::truth::{ItemProblem, Truth};
+use crate::truth::{ItemProblem, Truth};
 
 /// A `data_source_id` no generated data source has (ids start at 1 900 000).
 pub(crate) const UNKNOWN_DATA_SOURCE_ID: i64 = 424_242;

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use super::{client, get, small, start};
-use crate::sandbox::{FaultConfig, FaultKind, SandboxConfig};
+use crate::{FaultConfig, FaultKind, SandboxConfig};
 
 fn scripted(script: Vec<Option<FaultKind>>) -> SandboxConfig {
     SandboxConfig {

@@ -5,7 +5,7 @@ use std::time::{Duration, SystemTime};
 use serde_json::Value;
 
 use super::{get, small, start};
-use crate::sandbox::{RateLimitConfig, RetryAfterForm, SandboxConfig};
+use crate::{RateLimitConfig, RetryAfterForm, SandboxConfig};
 
 fn limited(form: RetryAfterForm) -> SandboxConfig {
     SandboxConfig {
@@ -25,7 +25,7 @@ fn header(response: &reqwest::Response, name: &str) -> Option<String> {
 }
 
 /// Two accepted requests, then the 429 (returned).
-async fn exhaust(form: RetryAfterForm) -> (reqwest::Response, crate::sandbox::Stats) {
+async fn exhaust(form: RetryAfterForm) -> (reqwest::Response, crate::Stats) {
     let sandbox = start(limited(form)).await;
     let first = get(&sandbox, "/api/account").await;
     assert_eq!(first.status(), 200);
