@@ -36,8 +36,9 @@ pub enum ExitCode {
     RemoteError,
     /// The output directory is locked by another run and `--lock-timeout` expired.
     Locked,
-    /// `upload` refused a run: its summary is missing or a file differs from the
-    /// size or SHA-256 the summary recorded.
+    /// `upload` refused a run: a file differs from the size or SHA-256 its
+    /// summary recorded (before or while it was sent), or the summary lists no
+    /// files. A run without a summary is not refused: it is incomplete.
     Integrity,
     /// A local file or directory could not be read or written.
     Io,
@@ -45,11 +46,15 @@ pub enum ExitCode {
     StrictAbort,
     /// Interrupted by Ctrl-C / SIGINT / SIGTERM; no partial file was left behind.
     Interrupted,
+    /// `upload -d`: the directory holds no complete run (no `{ts}-summary.json`
+    /// with its files), so nothing was sent; a misconfigured job, or every
+    /// extraction into it failed.
+    NoRun,
 }
 
 impl ExitCode {
     /// Every code, in numeric order, for documentation.
-    pub const ALL: [ExitCode; 14] = [
+    pub const ALL: [ExitCode; 15] = [
         ExitCode::Success,
         ExitCode::Failure,
         ExitCode::Usage,
@@ -63,6 +68,7 @@ impl ExitCode {
         ExitCode::Integrity,
         ExitCode::Io,
         ExitCode::StrictAbort,
+        ExitCode::NoRun,
         ExitCode::Interrupted,
     ];
 
@@ -83,6 +89,7 @@ impl ExitCode {
             ExitCode::Io => 11,
             ExitCode::StrictAbort => 12,
             ExitCode::Interrupted => 130,
+            ExitCode::NoRun => 13,
         }
     }
 
@@ -101,10 +108,13 @@ impl ExitCode {
             }
             ExitCode::RemoteError => "server kept failing (5xx/429) or answered unexpectedly",
             ExitCode::Locked => "output directory locked by another run",
-            ExitCode::Integrity => "run refused: summary missing or a file differs from it",
+            ExitCode::Integrity => {
+                "run refused: a file differs from its summary, or the summary lists none"
+            }
             ExitCode::Io => "local file or directory could not be read or written",
             ExitCode::StrictAbort => "--strict: stopped at the first item problem",
             ExitCode::Interrupted => "interrupted (SIGINT/SIGTERM)",
+            ExitCode::NoRun => "upload -d: the directory holds no complete run; nothing sent",
         }
     }
 

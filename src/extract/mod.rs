@@ -16,16 +16,21 @@ pub mod rows;
 mod write;
 
 use std::path::Path;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use crate::config::ExtractConfig;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::exit::ExitCode;
 use crate::mode::ModeClient;
 use crate::output::atomic::TEMP_PREFIX;
-use crate::output::{DirLock, FileRecord, LockMode};
+use crate::output::{DirLock, FileRecord, LockMode, create_run_dir, runs};
+
+use assets::Asset;
 
 pub use problems::{ItemProblem, ProblemKind};
+
+/// `{ts}-errors_logs.json`'s part after `{ts}-`.
+const ERRORS_LOG_SUFFIX: &str = "errors_logs.json";
 
 /// What a finished run produced.
 #[derive(Debug, Clone)]
@@ -55,28 +60,26 @@ impl RunReport {
 
 /// Runs one extraction into `config.output`.
 ///
+/// The directory is created (mode `0700`, see [`create_run_dir`]) when
+/// missing, then locked exclusively. Under the lock: the run's `ts` is chosen
+/// so that no file of the directory has it yet ([`runs::new_run_ts`]: now, or
+/// the next second), and the files of an older run of ours without a summary
+/// (killed or failed) are removed, with a warning naming the run.
+///
 /// # Errors
-/// [`Error::Io`] when the output directory cannot be created or written,
-/// [`Error::Locked`] when another run holds it, and every fatal error of
+/// [`crate::Error::Io`] when the output directory cannot be created, listed or
+/// written, or already holds files of the new `ts` after a one-second wait;
+/// [`crate::Error::Locked`] when another run holds it; and every fatal error of
 /// [`fetch::fetch_workspace`]. On any error no summary is written, and no
 /// partially written file is left under a final name.
 pub async fn run(config: &ExtractConfig) -> Result<RunReport> {
     let started = Instant::now();
-    let ts = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or_default();
     let dir = config.output.clone();
-    std::fs::create_dir_all(&dir)
-        .map_err(|e| Error::io("cannot create output directory", &dir, e))?;
-    let timeout = config.lock_timeout;
-    let lock_dir = dir.clone();
-    let _lock = tokio::task::spawn_blocking(move || {
-        DirLock::acquire(&lock_dir, LockMode::Exclusive, timeout)
-    })
-    .await
-    .map_err(|e| Error::Internal(format!("lock task failed: {e}")))??;
+    create_run_dir(&dir)?;
+    let _lock = DirLock::acquire(&dir, LockMode::Exclusive, config.lock_timeout).await?;
     remove_stale_temp_files(&dir);
+    let ts = runs::new_run_ts(&dir).await?;
+    runs::remove_incomplete_runs(&dir, ts, is_our_file)?;
     let client = ModeClient::new(config)?;
     let problems = problems::Problems::new(config.strict);
     let workspace = fetch::fetch_workspace(&client, config, &problems).await?;
@@ -89,6 +92,15 @@ pub async fn run(config: &ExtractConfig) -> Result<RunReport> {
         api: client.counters().snapshot(),
         duration: started.elapsed(),
     })
+}
+
+/// Whether `{ts}-{rest}` is a file extract-mode writes: an asset's file or
+/// the errors log (the summary marks a run complete and is never removed).
+fn is_our_file(rest: &str) -> bool {
+    rest == ERRORS_LOG_SUFFIX
+        || Asset::ALL
+            .iter()
+            .any(|a| rest.strip_suffix(".json") == Some(a.name()))
 }
 
 /// Removes `.tmp-*` files a killed run may have left (we hold the lock, so no

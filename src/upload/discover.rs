@@ -1,18 +1,20 @@
-//! What is in a run directory: runs, stray files and files that are never sent.
+//! What is in a run directory: runs, and files that are never sent.
 //!
 //! castor (`uploader/utils.py::iter_files`) sends every regular file directly in
 //! the directory whose name ends in `.json` or `.csv`, and skips the rest. We
-//! keep that rule and add three: hidden files (our lock, temporary files and
+//! keep that rule and narrow it: hidden files (our lock, temporary files and
 //! ledger) are never sent; symbolic links are not followed; files named
-//! `{ts}-…` (ts = Unix seconds) are grouped into runs, which are sent only when
-//! `{ts}-summary.json` exists and vouches for them (see [`super::verify`]).
+//! `{ts}-…` (ts = Unix seconds, see [`crate::output::run_ts`]) are grouped into
+//! runs, which are sent only when `{ts}-summary.json` exists and vouches for
+//! them (see [`super::verify`]); a file that belongs to no run (`notes.json`, a
+//! hard link to a file elsewhere) is not sent at all: nothing vouches for it.
 
 use std::collections::BTreeMap;
 use std::fs::DirEntry;
 use std::path::Path;
 
 use crate::error::{Error, Result};
-use crate::output::summary_file_name;
+use crate::output::{run_ts, summary_file_name};
 
 /// Why a directory entry is not sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,6 +29,9 @@ pub enum SkipReason {
     Extension,
     /// The name is not valid UTF-8 and cannot be put in a URL as castor would.
     NotUtf8,
+    /// A `.json`/`.csv` file without a `{ts}-` prefix: it belongs to no run, so
+    /// no summary vouches for it (castor would send it).
+    NoRun,
 }
 
 impl SkipReason {
@@ -38,6 +43,7 @@ impl SkipReason {
             SkipReason::NotAFile => "not a regular file",
             SkipReason::Extension => "not a .json or .csv file",
             SkipReason::NotUtf8 => "file name is not UTF-8",
+            SkipReason::NoRun => "belongs to no run (no {ts}- prefix), nothing vouches for it",
         }
     }
 }
@@ -65,8 +71,6 @@ impl RunFiles {
 pub struct Discovery {
     /// Runs by ascending timestamp, complete or not.
     pub runs: Vec<RunFiles>,
-    /// `.json`/`.csv` files that belong to no run; sent as castor would, with a warning.
-    pub strays: Vec<String>,
     /// Entries that are never sent, with the reason, sorted by name.
     pub skipped: Vec<(String, SkipReason)>,
 }
@@ -85,7 +89,7 @@ pub fn discover(dir: &Path) -> Result<Discovery> {
             Err((name, reason)) => found.skipped.push((name, reason)),
             Ok(name) => match run_ts(&name) {
                 Some(ts) => add_to_run(&mut runs, ts, name),
-                None => found.strays.push(name),
+                None => found.skipped.push((name, SkipReason::NoRun)),
             },
         }
     }
@@ -93,7 +97,6 @@ pub fn discover(dir: &Path) -> Result<Discovery> {
     for run in &mut found.runs {
         run.files.sort();
     }
-    found.strays.sort();
     found.skipped.sort_by(|a, b| a.0.cmp(&b.0));
     Ok(found)
 }
@@ -120,13 +123,6 @@ fn classify(entry: &DirEntry) -> std::io::Result<Result<String, (String, SkipRea
         Some(r) => Err((name, r)),
         None => Ok(name),
     })
-}
-
-/// The `ts` of `{ts}-rest`, when the prefix is all digits.
-fn run_ts(name: &str) -> Option<i64> {
-    let (prefix, rest) = name.split_once('-')?;
-    let digits = !prefix.is_empty() && prefix.bytes().all(|b| b.is_ascii_digit());
-    (digits && !rest.is_empty()).then(|| prefix.parse().ok())?
 }
 
 fn add_to_run(runs: &mut BTreeMap<i64, RunFiles>, ts: i64, name: String) {
@@ -187,7 +183,6 @@ mod tests {
                 },
             ]
         );
-        assert_eq!(found.strays, vec!["castor.csv".to_string()]);
         let reason = |n: &str| found.skipped.iter().find(|(s, _)| s == n).map(|(_, r)| *r);
         assert_eq!(reason(".mode-extractor.lock"), Some(SkipReason::Hidden));
         assert_eq!(reason(".upload-ledger.json"), Some(SkipReason::Hidden));
@@ -196,14 +191,6 @@ mod tests {
         assert_eq!(reason("sub.json"), Some(SkipReason::NotAFile));
         assert_eq!(reason("notes.txt"), Some(SkipReason::Extension));
         assert_eq!(reason("300-x.txt"), Some(SkipReason::Extension));
-    }
-
-    #[test]
-    fn run_prefix_is_digits_then_dash() {
-        assert_eq!(run_ts("1700000000-report.json"), Some(1_700_000_000));
-        assert_eq!(run_ts("v1-report.json"), None);
-        assert_eq!(run_ts("-report.json"), None);
-        assert_eq!(run_ts("report.json"), None);
-        assert_eq!(run_ts("99999999999999999999999-x.json"), None);
+        assert_eq!(reason("castor.csv"), Some(SkipReason::NoRun));
     }
 }

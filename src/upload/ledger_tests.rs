@@ -338,7 +338,11 @@ fn the_ledger_files_are_hidden_from_discovery() {
     std::fs::write(dir.path().join(OLD_LEDGER_FILE_NAME), b"{}").unwrap();
     Ledger::open(dir.path()).record(&entry(&f, &here)).unwrap();
     let found = super::super::discover::discover(dir.path()).unwrap();
-    assert_eq!(found.strays, vec!["castor.json".to_string()]);
+    let castor = (
+        "castor.json".to_string(),
+        super::super::discover::SkipReason::NoRun,
+    );
+    assert!(found.skipped.contains(&castor), "{:?}", found.skipped);
     for name in [LEDGER_FILE_NAME, LEDGER_LOCK_NAME] {
         assert!(
             found

@@ -7,7 +7,10 @@
 //! - takes the directory's shared lock, so it never reads a run extract-mode is
 //!   still writing (extract-mode holds it exclusively);
 //! - sends a run (`{ts}-*` files) only when `{ts}-summary.json` exists and every
-//!   file matches the size and SHA-256 it records ([`verify`]), summary last;
+//!   file matches the size and SHA-256 it records ([`verify`]), summary last,
+//!   hashing each file again while it streams (a file changed after the check
+//!   stops the upload before the run's summary is sent); files that belong to
+//!   no run are not sent;
 //! - records each acknowledged file in a ledger and skips it next time
 //!   ([`ledger`]), so a rerun resumes where the last one stopped;
 //! - sends up to `--concurrency` files at once and retries transient failures
@@ -28,6 +31,7 @@ pub mod remote;
 pub mod report;
 pub mod send;
 pub mod settings;
+pub mod stream;
 pub mod verify;
 
 use std::path::Path;
@@ -44,7 +48,7 @@ pub use report::UploadReport;
 pub use send::Sender;
 pub use settings::{RawSettings, RawTarget, env};
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::output::{DirLock, LockMode};
 
 /// Plans, then (unless `--dry-run`) sends, and reports.
@@ -55,7 +59,7 @@ use crate::output::{DirLock, LockMode};
 /// ledger, so the next run resumes.
 ///
 /// # Errors
-/// See [`Error`]: `Config`, `Locked`, `Io`, `Unauthorized`, `Forbidden`,
+/// See [`crate::Error`]: `Config`, `Locked`, `Io`, `Unauthorized`, `Forbidden`,
 /// `Http`, `Unreachable`, `Integrity` (a file changed during the upload).
 pub async fn run(config: &UploadConfig) -> Result<UploadReport> {
     let now_ts = chrono::Utc::now().timestamp();
@@ -72,7 +76,7 @@ pub async fn run(config: &UploadConfig) -> Result<UploadReport> {
             (plan, Some(Arc::new(ledger)), Some(lock))
         }
     };
-    log_plan(&plan);
+    plan.log();
     let mut report = UploadReport {
         dry_run: config.options.dry_run,
         ..UploadReport::default()
@@ -92,30 +96,7 @@ pub async fn run(config: &UploadConfig) -> Result<UploadReport> {
 }
 
 async fn acquire(dir: &Path, timeout: Option<std::time::Duration>) -> Result<DirLock> {
-    let dir = dir.to_owned();
-    tokio::task::spawn_blocking(move || DirLock::acquire(&dir, LockMode::Shared, timeout))
-        .await
-        .map_err(|e| Error::Internal(format!("lock task failed: {e}")))?
-}
-
-fn log_plan(plan: &Plan) {
-    for reason in &plan.refused {
-        tracing::error!("{reason}");
-    }
-    for (ts, files) in &plan.incomplete {
-        tracing::warn!(
-            "run {ts} is incomplete (no {ts}-summary.json): {} file(s) not sent",
-            files.len()
-        );
-    }
-    for f in plan.files().filter(|f| f.stray) {
-        tracing::warn!("{}: not part of a run; sending it as castor would", f.name);
-    }
-    for (name, reason) in &plan.skipped {
-        if *reason != discover::SkipReason::Hidden {
-            tracing::info!("skipping {name}: {}", reason.describe());
-        }
-    }
+    DirLock::acquire(dir, LockMode::Shared, timeout).await
 }
 
 /// Files and bytes acknowledged so far.

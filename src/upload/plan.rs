@@ -2,7 +2,8 @@
 //!
 //! Order: runs by ascending timestamp, each run's files before its summary
 //! (the summary is sent only once every other file of the run is
-//! acknowledged), then stray files. `--dry-run` prints the plan and stops.
+//! acknowledged). Files that belong to no run are never sent. `--dry-run`
+//! prints the plan and stops.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -13,7 +14,7 @@ use crate::output::FileRecord;
 use super::discover::{Discovery, SkipReason, discover};
 use super::ledger::{Ledger, LedgerScope};
 use super::remote::{remote_path, remote_segments};
-use super::verify::{record, verify_run};
+use super::verify::verify_run;
 use super::{Target, UploadConfig};
 
 /// Why a file is in the plan.
@@ -56,8 +57,6 @@ pub struct PlannedFile {
     pub remote: Vec<String>,
     /// Why it is sent.
     pub reason: SendReason,
-    /// A stray file (no run) in a directory: sent with a warning.
-    pub stray: bool,
 }
 
 impl PlannedFile {
@@ -70,20 +69,56 @@ impl PlannedFile {
 /// Files sent together, then one sent last (a run's summary).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Batch {
+    /// The run's timestamp; `None` for a `-f` file.
+    pub run: Option<i64>,
     /// Sent concurrently.
     pub files: Vec<PlannedFile>,
     /// Sent after every file of `files` was acknowledged.
     pub last: Option<PlannedFile>,
 }
 
+/// Where an upload goes, for its last line.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Destination {
+    /// The endpoint's host, with its port when the URL names one
+    /// (`ingest.castordoc.com`, `127.0.0.1:8080`).
+    pub host: String,
+    /// The source id, lowercase hyphenated.
+    pub source_id: String,
+}
+
+impl Destination {
+    /// The destination of `config`.
+    pub fn of(config: &UploadConfig) -> Destination {
+        let url = &config.endpoint;
+        let host = url.host_str().unwrap_or_default();
+        let host = match url.port() {
+            Some(port) => format!("{host}:{port}"),
+            None => host.to_owned(),
+        };
+        Destination {
+            host,
+            source_id: config.source_id_str(),
+        }
+    }
+}
+
 /// Everything an upload decided before sending.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Plan {
+    /// Where the files go.
+    pub destination: Destination,
+    /// `-d`: a directory was planned (`false` for `-f`).
+    pub directory: bool,
+    /// Timestamps of the runs that passed their check, ascending, whether or
+    /// not any of their files still had to be sent.
+    pub complete: Vec<i64>,
     /// What to send, in order.
     pub batches: Vec<Batch>,
     /// Files skipped because the ledger says they were acknowledged: (name, when).
     pub already_sent: Vec<(String, String)>,
-    /// Files never sent (not json/csv, link, …); hidden files are left out.
+    /// Files never sent (not json/csv, link, no run, …), hidden files included
+    /// (they are left out of listings and logs).
     pub skipped: Vec<(String, SkipReason)>,
     /// Runs that failed their integrity check, one line each.
     pub refused: Vec<String>,
@@ -111,15 +146,10 @@ impl Plan {
     /// Whatever `out` returns.
     pub fn write_listing(&self, out: &mut impl Write) -> std::io::Result<()> {
         for f in self.files() {
-            let note = if f.stray {
-                "; stray file, not part of a run"
-            } else {
-                ""
-            };
             let why = f.reason.describe();
             writeln!(
                 out,
-                "send\t{}\t{} bytes\t{}\t{why}{note}",
+                "send\t{}\t{} bytes\t{}\t{why}",
                 f.name,
                 f.bytes,
                 f.remote_path()
@@ -131,7 +161,7 @@ impl Plan {
         for (ts, files) in &self.incomplete {
             writeln!(
                 out,
-                "incomplete\trun {ts}\tno {ts}-summary.json; {} file(s) held back",
+                "incomplete\trun {ts}\tno {ts}-summary.json (killed or failed extract-mode); {} file(s) held back",
                 files.len()
             )?;
         }
@@ -146,6 +176,33 @@ impl Plan {
             writeln!(out, "skip\t{name}\t{}", reason.describe())?;
         }
         Ok(())
+    }
+
+    /// Logs what the plan holds back: refused runs (ERROR), incomplete runs
+    /// (WARN), skipped files other than hidden ones (INFO), and a directory
+    /// with no complete run (ERROR).
+    pub fn log(&self) {
+        for reason in &self.refused {
+            tracing::error!("{reason}");
+        }
+        for (ts, files) in &self.incomplete {
+            tracing::warn!(
+                "run {ts} is incomplete (no {ts}-summary.json: extract-mode was killed or failed): {} file(s) not sent; the next extract-mode into this directory removes them",
+                files.len()
+            );
+        }
+        for (name, reason) in self
+            .skipped
+            .iter()
+            .filter(|(_, r)| *r != SkipReason::Hidden)
+        {
+            tracing::info!("skipping {name}: {}", reason.describe());
+        }
+        if self.directory && self.complete.is_empty() && self.refused.is_empty() {
+            tracing::error!(
+                "the directory holds no complete run ({{ts}}-summary.json and its files): nothing to upload"
+            );
+        }
     }
 }
 
@@ -177,10 +234,11 @@ pub fn plan_file(config: &UploadConfig, path: &Path, now_ts: i64) -> Result<Plan
         sha256: None,
         remote,
         reason: SendReason::Requested,
-        stray: false,
     };
     Ok(Plan {
+        destination: Destination::of(config),
         batches: vec![Batch {
+            run: None,
             files: vec![planned],
             last: None,
         }],
@@ -207,6 +265,8 @@ pub fn plan_directory(
         now_ts,
     };
     let mut plan = Plan {
+        destination: Destination::of(config),
+        directory: true,
         skipped: found.skipped,
         ..Plan::default()
     };
@@ -218,30 +278,17 @@ pub fn plan_directory(
         match verify_run(dir, run)? {
             Err(reason) => plan.refused.push(reason),
             Ok(verified) => {
-                if verified.unchecked {
-                    tracing::warn!(
-                        "{}: the summary lists no files (castor summary?); sending run {} unchecked",
-                        verified.summary.name,
-                        verified.ts
-                    );
-                }
-                let files = planner.select(&verified.files, false, &mut plan.already_sent);
-                let last = planner.select(&[verified.summary], false, &mut plan.already_sent);
+                plan.complete.push(verified.ts);
+                let files = planner.select(&verified.files, &mut plan.already_sent);
+                let last = planner.select(&[verified.summary], &mut plan.already_sent);
                 plan.push(Batch {
+                    run: Some(verified.ts),
                     files,
                     last: last.into_iter().next(),
                 });
             }
         }
     }
-    let mut strays = Vec::with_capacity(found.strays.len());
-    for name in &found.strays {
-        if let Some(rec) = record(dir, name)? {
-            strays.push(rec);
-        }
-    }
-    let files = planner.select(&strays, true, &mut plan.already_sent);
-    plan.push(Batch { files, last: None });
     Ok(plan)
 }
 
@@ -280,7 +327,6 @@ impl Planner<'_> {
     fn select(
         &self,
         records: &[FileRecord],
-        stray: bool,
         already: &mut Vec<(String, String)>,
     ) -> Vec<PlannedFile> {
         let mut out = Vec::new();
@@ -294,12 +340,12 @@ impl Planner<'_> {
                 None if self.ledger.has_name(&rec.name, &self.scope) => SendReason::Changed,
                 None => SendReason::New,
             };
-            out.push(self.planned(rec, reason, stray));
+            out.push(self.planned(rec, reason));
         }
         out
     }
 
-    fn planned(&self, rec: &FileRecord, reason: SendReason, stray: bool) -> PlannedFile {
+    fn planned(&self, rec: &FileRecord, reason: SendReason) -> PlannedFile {
         PlannedFile {
             name: rec.name.clone(),
             path: self.dir.join(&rec.name),
@@ -307,7 +353,6 @@ impl Planner<'_> {
             sha256: Some(rec.sha256.clone()),
             remote: segments(self.config, &rec.name, self.now_ts),
             reason,
-            stray,
         }
     }
 }

@@ -310,7 +310,7 @@ async fn a_locked_directory_is_not_read() {
     let dir = tempfile::tempdir().unwrap();
     write_run(dir.path(), 100, &[("report.json", b"[1]")]);
     let (url, script) = server(vec![]).await;
-    let writer = DirLock::acquire(dir.path(), LockMode::Exclusive, None).unwrap();
+    let writer = DirLock::try_acquire(dir.path(), LockMode::Exclusive).unwrap();
     let mut cfg = config(&url, Target::Directory(dir.path().into()));
     let err = run(&cfg).await.unwrap_err();
     assert_eq!(err.exit_code(), ExitCode::Locked);

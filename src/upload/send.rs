@@ -6,7 +6,9 @@
 //! Accept: text/csv, application/json
 //! Content-Type: multipart/form-data; boundary=…
 //!   one part named "file", filename = the local base name, streamed from disk
-//!   with its length (Content-Length is known; the file is never in memory)
+//!   with its length (Content-Length is known; the file is never in memory),
+//!   hashed while it streams and held to the checked size and SHA-256
+//!   ([`super::stream`])
 //! ```
 //!
 //! Any 2xx is success. A 3xx is an error (redirects are not followed, so the
@@ -24,16 +26,15 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use futures::TryStreamExt;
+use reqwest::StatusCode;
 use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderValue, LOCATION};
 use reqwest::multipart::{Form, Part};
-use reqwest::{Body, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
-use tokio_util::io::ReaderStream;
 use url::Url;
 
 use super::plan::PlannedFile;
 use super::remote::remote_url;
+use super::stream::{self, Verdict};
 use super::{Progress, UploadConfig};
 use crate::error::{Error, Result};
 use crate::http::retry::retry_after_header;
@@ -41,7 +42,6 @@ use crate::http::{RetryPolicy, Timeouts, client_builder, is_transient_status, tr
 
 /// castor's `Accept` header.
 pub const ACCEPT_VALUE: &str = "text/csv, application/json";
-const CHUNK: usize = 64 * 1024;
 const MIB: u64 = 1024 * 1024;
 
 /// Sends files to one endpoint with one token; counts retries.
@@ -108,7 +108,8 @@ impl Sender {
     /// [`Error::Http`] on another non-2xx (at once, or after the retries for a
     /// transient one); [`Error::Unreachable`] when every attempt failed in
     /// transport; [`Error::Io`] when the file cannot be opened;
-    /// [`Error::Integrity`] when its size changed since it was checked.
+    /// [`Error::Integrity`] when it is no longer what was checked (size,
+    /// SHA-256 while streaming, a link or not a regular file).
     pub async fn send(&self, file: &PlannedFile) -> Result<u32> {
         let url = remote_url(&self.endpoint, &file.remote);
         let mut delays = self.retry.delays();
@@ -138,7 +139,8 @@ impl Sender {
     /// One request with a freshly opened file. `Ok(Err(_))`: worth retrying.
     async fn attempt(&self, url: &Url, file: &PlannedFile) -> Result<Result<(), Transient>> {
         let sent = Arc::new(AtomicU64::new(0));
-        let form = self.form(file, sent.clone()).await?;
+        let verdict = Verdict::new();
+        let form = self.form(file, sent.clone(), verdict.clone()).await?;
         let request = self
             .client
             .post(url.clone())
@@ -150,37 +152,30 @@ impl Sender {
             Ok(response) => self.judge(url, response).await,
             Err(err) => transport(&err, &self.token),
         };
+        let outcome = verdict.overrule(outcome);
         if outcome.as_ref().map_or(true, Result::is_err) {
             self.progress.sub(sent.load(Ordering::Relaxed));
         }
         outcome
     }
 
-    /// The multipart form: one part `file`, streamed from a newly opened file.
-    async fn form(&self, file: &PlannedFile, sent: Arc<AtomicU64>) -> Result<Form> {
-        let handle = tokio::fs::File::open(&file.path)
-            .await
-            .map_err(|e| Error::io("cannot open", &file.path, e))?;
-        let len = handle
-            .metadata()
-            .await
-            .map_err(|e| Error::io("cannot read", &file.path, e))?
-            .len();
-        if len != file.bytes {
-            return Err(Error::Integrity(format!(
-                "{} changed while uploading: {len} bytes, {} when it was checked",
-                file.path.display(),
-                file.bytes
-            )));
-        }
+    /// The multipart form: one part `file`, streamed from a newly opened file
+    /// and hashed on the way ([`super::stream`]): a file that is no longer
+    /// what was checked fails the attempt through `verdict`.
+    async fn form(
+        &self,
+        file: &PlannedFile,
+        sent: Arc<AtomicU64>,
+        verdict: Verdict,
+    ) -> Result<Form> {
+        let handle = stream::open_checked(file).await?;
         let progress = self.progress.clone();
-        let stream = ReaderStream::with_capacity(handle, CHUNK).inspect_ok(move |chunk| {
-            let n = chunk.len() as u64;
+        let on_chunk = move |n: u64| {
             sent.fetch_add(n, Ordering::Relaxed);
             progress.add(n);
-        });
-        let part =
-            Part::stream_with_length(Body::wrap_stream(stream), len).file_name(file.name.clone());
+        };
+        let body = stream::body(handle, file, verdict, on_chunk);
+        let part = Part::stream_with_length(body, file.bytes).file_name(file.name.clone());
         Ok(Form::new().part("file", part))
     }
 

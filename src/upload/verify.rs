@@ -3,9 +3,9 @@
 //! `{ts}-summary.json` lists every other file of the run with its size and
 //! SHA-256 (see [`crate::output::RunSummary`]). A run is sent only if every
 //! listed file exists with exactly that size and hash, and no other file of the
-//! same timestamp is present. A summary written by castor itself has no `files`
-//! list: castor gives us nothing to check, so such a run is sent as castor
-//! would send it, with a warning.
+//! same timestamp is present. A summary without a `files` list (castor's own,
+//! or one edited) vouches for nothing, so its run is refused: no check is ever
+//! switched off.
 
 use std::path::Path;
 
@@ -14,7 +14,7 @@ use crate::output::{FileRecord, RunSummary, sha256_file};
 
 use super::discover::RunFiles;
 
-/// A run that passed the check (or that has a castor summary with nothing to check).
+/// A run that passed the check.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifiedRun {
     /// The run's timestamp.
@@ -23,9 +23,6 @@ pub struct VerifiedRun {
     pub files: Vec<FileRecord>,
     /// The summary itself, sent last.
     pub summary: FileRecord,
-    /// True when the summary listed no files (castor's own summary), so
-    /// nothing could be checked.
-    pub unchecked: bool,
 }
 
 /// Checks a run that has a summary.
@@ -51,13 +48,9 @@ pub fn verify_run(dir: &Path, run: &RunFiles) -> Result<Result<VerifiedRun, Stri
         Err(why) => return refuse(format!("{summary_name} is not a valid run summary ({why})")),
     };
     if parsed.files.is_empty() {
-        let files = hash_all(dir, &run.files)?;
-        return Ok(Ok(VerifiedRun {
-            ts: run.ts,
-            files,
-            summary,
-            unchecked: true,
-        }));
+        return refuse(format!(
+            "{summary_name} lists no files (a castor summary?), so nothing vouches for the run; send its files with -f"
+        ));
     }
     if let Some(extra) = run
         .files
@@ -80,7 +73,6 @@ pub fn verify_run(dir: &Path, run: &RunFiles) -> Result<Result<VerifiedRun, Stri
         ts: run.ts,
         files,
         summary,
-        unchecked: false,
     }))
 }
 
@@ -145,22 +137,6 @@ pub fn record(dir: &Path, name: &str) -> Result<Option<FileRecord>> {
     }))
 }
 
-/// Records of files just listed by discovery.
-pub fn hash_all(dir: &Path, names: &[String]) -> Result<Vec<FileRecord>> {
-    names
-        .iter()
-        .map(|n| {
-            record(dir, n)?.ok_or_else(|| {
-                Error::io(
-                    "cannot open",
-                    dir.join(n),
-                    std::io::ErrorKind::NotFound.into(),
-                )
-            })
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -195,7 +171,6 @@ mod tests {
         assert_eq!(run.files.len(), 2);
         assert!(run.files.iter().all(|f| recs.contains(f)));
         assert_eq!(run.summary.name, "7-summary.json");
-        assert!(!run.unchecked);
     }
 
     #[test]
@@ -261,13 +236,17 @@ mod tests {
     }
 
     #[test]
-    fn castor_summary_is_sent_unchecked() {
+    fn a_summary_without_files_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("7-report.json"), b"[]").unwrap();
         let castor = r#"{"version":"0.26.131","executed_at":"x","connection_identity":{"base_url":"b"},"client_name":"ModeAnalytics/API"}"#;
-        std::fs::write(dir.path().join("7-summary.json"), castor).unwrap();
-        let run = check(dir.path()).unwrap();
-        assert!(run.unchecked);
-        assert_eq!(run.files[0].name, "7-report.json");
+        for summary in [castor.to_owned(), castor.replace('}', r#","files":[]}"#)] {
+            std::fs::write(dir.path().join("7-summary.json"), summary).unwrap();
+            let why = check(dir.path()).unwrap_err();
+            assert_eq!(
+                why,
+                "run 7 refused: 7-summary.json lists no files (a castor summary?), so nothing vouches for the run; send its files with -f"
+            );
+        }
     }
 }

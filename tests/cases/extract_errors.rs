@@ -149,7 +149,7 @@ fn a_locked_output_directory_exits_9_or_waits() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
     std::fs::create_dir_all(&out).unwrap();
-    let lock = DirLock::acquire(&out, LockMode::Shared, None).unwrap();
+    let lock = DirLock::try_acquire(&out, LockMode::Shared).unwrap();
     let output = extract(&sb, &out, &[]);
     assert_eq!(code(&output), 9, "{}", stderr(&output));
     assert_eq!(sb.stats().total, 0, "nothing fetched without the lock");
