@@ -9,9 +9,15 @@
 //! temporary file (never held in memory) while its SHA-256 is computed; only a
 //! complete body is renamed into place and recorded. The answer is 200
 //! `{"path":…,"bytes":…,"sha256":…}`.
+//!
+//! For tests of a client's handling of answers, a script of
+//! [`IngestAnswer`]s (status, headers, body) answers the next authorised
+//! requests instead, after reading their parts; and every request is listed
+//! as an [`IngestRequest`] (path, `Authorization`, `Accept`, parts, status).
 
+use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use axum::extract::{FromRequest, Multipart, Request};
 use axum::http::{Method, header};
@@ -23,7 +29,7 @@ use tokio::io::AsyncWriteExt;
 
 use super::faults::FaultKind;
 use super::respond::{self, ConnKill};
-use super::state::{Shared, Side};
+use super::state::{Shared, Side, lock};
 
 /// The upload kinds of castor's uploader (its `FileType` templates).
 const KINDS: [&str; 4] = ["visualization", "warehouse", "quality", "transformation"];
@@ -45,6 +51,95 @@ pub struct ReceivedFile {
     pub kind: String,
 }
 
+/// A scripted ingest answer (see [`crate::Handle::script_ingest`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IngestAnswer {
+    /// The HTTP status, e.g. 503 or 307.
+    pub status: u16,
+    /// Extra headers, e.g. `("retry-after", "0")` or `("location", "…")`.
+    pub headers: Vec<(String, String)>,
+    /// The body, sent as `text/plain`.
+    pub body: String,
+}
+
+impl IngestAnswer {
+    /// `status` with no extra header and the body `scripted answer`.
+    pub fn status(status: u16) -> IngestAnswer {
+        IngestAnswer {
+            status,
+            headers: Vec::new(),
+            body: "scripted answer".into(),
+        }
+    }
+
+    /// Adds a header.
+    pub fn header(mut self, name: &str, value: &str) -> IngestAnswer {
+        self.headers.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// Replaces the body.
+    pub fn body(mut self, body: &str) -> IngestAnswer {
+        self.body = body.to_owned();
+        self
+    }
+}
+
+/// One part of a multipart body as the ingest side read it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReceivedPart {
+    /// The part's name (`file` for castor's uploader).
+    pub name: String,
+    /// The part's file name, if it has one.
+    pub file_name: Option<String>,
+    /// Bytes read.
+    pub bytes: u64,
+    /// SHA-256 of those bytes, lowercase hex.
+    pub sha256: String,
+}
+
+/// One request to the ingest side, whatever its answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IngestRequest {
+    /// The URL path.
+    pub path: String,
+    /// The `Authorization` header, if any and if text.
+    pub authorization: Option<String>,
+    /// The `Accept` header, if any and if text.
+    pub accept: Option<String>,
+    /// The parts read, in order (empty when the body was not read: a 401, a
+    /// 404, or a body that is not multipart; a body cut short lists the
+    /// parts read before the cut).
+    pub parts: Vec<ReceivedPart>,
+    /// The status answered.
+    pub status: u16,
+}
+
+/// The script of answers and the list of requests of one sandbox.
+#[derive(Debug, Default)]
+pub(crate) struct IngestLog {
+    answers: Mutex<VecDeque<IngestAnswer>>,
+    requests: Mutex<Vec<IngestRequest>>,
+}
+
+impl IngestLog {
+    pub(crate) fn script(&self, answers: Vec<IngestAnswer>) {
+        *lock(&self.answers) = answers.into();
+    }
+
+    pub(crate) fn requests(&self) -> Vec<IngestRequest> {
+        lock(&self.requests).clone()
+    }
+
+    fn next_answer(&self) -> Option<IngestAnswer> {
+        lock(&self.answers).pop_front()
+    }
+
+    fn push(&self, request: IngestRequest) {
+        lock(&self.requests).push(request);
+    }
+}
+
 /// `(kind, source_id, name)` of an ingest path, if it is one.
 pub(crate) fn parse_path(path: &str) -> Option<(String, String, String)> {
     let (dir, name) = path.strip_prefix('/')?.split_once('/')?;
@@ -60,24 +155,45 @@ pub(crate) async fn handle(shared: Arc<Shared>, request: Request, kill: ConnKill
     shared.stats_mut(|s| s.ingest_request());
     tokio::time::sleep(shared.config.latency).await;
     let path = request.uri().path().to_owned();
-    let response = answer(&shared, &path, request, kill).await;
+    let (authorization, accept) = {
+        let text = |name| {
+            let value = request.headers().get(name)?;
+            value.to_str().ok().map(str::to_owned)
+        };
+        (text(header::AUTHORIZATION), text(header::ACCEPT))
+    };
+    let (response, parts) = answer(&shared, &path, request, kill).await;
     let status = response.status().as_u16();
     shared.stats_mut(|s| s.ingest_status(status));
+    shared.ingest_log.push(IngestRequest {
+        path: path.clone(),
+        authorization,
+        accept,
+        parts,
+        status,
+    });
     tracing::debug!(path, status, "ingest");
     response
 }
 
-async fn answer(shared: &Shared, path: &str, request: Request, kill: ConnKill) -> Response {
+/// The answer and the parts read.
+type Answered = (Response, Vec<ReceivedPart>);
+
+async fn answer(shared: &Shared, path: &str, request: Request, kill: ConnKill) -> Answered {
     let Some((kind, source_id, name)) = parse_path(path) else {
-        return respond::ingest_error(404, "Not found.");
+        return (respond::ingest_error(404, "Not found."), vec![]);
     };
     if request.method() != Method::POST {
-        return respond::ingest_error(405, "Method not allowed.");
+        return (respond::ingest_error(405, "Method not allowed."), vec![]);
     }
     let expected = format!("Token {}", shared.config.ingest_token);
     let authorization = request.headers().get(header::AUTHORIZATION);
     if authorization.and_then(|v| v.to_str().ok()) != Some(expected.as_str()) {
-        return respond::ingest_error(401, "Invalid token.");
+        return (respond::ingest_error(401, "Invalid token."), vec![]);
+    }
+    if let Some(scripted) = shared.ingest_log.next_answer() {
+        let parts = read_parts(request).await;
+        return (scripted_response(&scripted), parts);
     }
     let target = Target {
         path: path.to_owned(),
@@ -88,26 +204,44 @@ async fn answer(shared: &Shared, path: &str, request: Request, kill: ConnKill) -
     let (fault, stall) = shared.next_fault(Side::Ingest);
     match fault {
         Some(FaultKind::Status(status)) => {
-            drain(request).await;
-            respond::fault_status(status, false, shared.fault_retry_after())
+            let parts = read_parts(request).await;
+            let retry_after = shared.fault_retry_after();
+            (respond::fault_status(status, false, retry_after), parts)
         }
         Some(FaultKind::Stall) => {
             tokio::time::sleep(stall).await;
             store(shared, target, request).await
         }
         Some(FaultKind::DropMidBody) => {
-            respond::cut_body(store(shared, target, request).await).await
+            let (stored, parts) = store(shared, target, request).await;
+            (respond::cut_body(stored).await, parts)
         }
         Some(FaultKind::DropAfterStore) => {
-            let stored = store(shared, target, request).await;
+            let (stored, parts) = store(shared, target, request).await;
             if stored.status().is_success() {
                 shared.stats_mut(|s| s.ingest_status(0));
-                return kill.close_without_answer().await;
+                return (kill.close_without_answer().await, parts);
             }
-            stored
+            (stored, parts)
         }
         None => store(shared, target, request).await,
     }
+}
+
+fn scripted_response(scripted: &IngestAnswer) -> Response {
+    let mut response = Response::new(axum::body::Body::from(scripted.body.clone()));
+    *response.status_mut() =
+        axum::http::StatusCode::from_u16(scripted.status).unwrap_or(axum::http::StatusCode::OK);
+    respond::set_header(&mut response, "content-type", "text/plain");
+    for (name, value) in &scripted.headers {
+        if let (Ok(name), Ok(value)) = (
+            header::HeaderName::from_bytes(name.as_bytes()),
+            header::HeaderValue::from_str(value),
+        ) {
+            response.headers_mut().insert(name, value);
+        }
+    }
+    response
 }
 
 /// Where an upload goes.
@@ -118,40 +252,86 @@ struct Target {
     name: String,
 }
 
-/// Reads and discards the body, so a refused upload is not seen by the client
-/// as a connection reset while it is still sending.
-async fn drain(request: Request) {
-    let _ = axum::body::to_bytes(request.into_body(), usize::MAX).await;
+/// Reads the body as multipart, hashing each part and storing none; the
+/// parts read before a malformed or cut body. Reading it all also keeps a
+/// refused upload from looking like a reset to a client still sending.
+async fn read_parts(request: Request) -> Vec<ReceivedPart> {
+    let Ok(mut multipart) = Multipart::from_request(request, &()).await else {
+        return Vec::new();
+    };
+    let mut parts = Vec::new();
+    while let Ok(Some(mut field)) = multipart.next_field().await {
+        let (name, file_name) = field_names(&field);
+        let mut hasher = Sha256::new();
+        let mut bytes = 0u64;
+        while let Ok(Some(chunk)) = field.chunk().await {
+            hasher.update(&chunk);
+            bytes += chunk.len() as u64;
+        }
+        let sha256 = hex::encode(hasher.finalize());
+        parts.push(ReceivedPart {
+            name,
+            file_name,
+            bytes,
+            sha256,
+        });
+    }
+    parts
+}
+
+fn field_names(field: &axum::extract::multipart::Field<'_>) -> (String, Option<String>) {
+    let name = field.name().unwrap_or_default().to_owned();
+    (name, field.file_name().map(str::to_owned))
 }
 
 /// Streams the `file` part to disk, records it and answers 200; 400 when the
 /// body is not multipart, has no `file` part, or ends early.
-async fn store(shared: &Shared, target: Target, request: Request) -> Response {
+async fn store(shared: &Shared, target: Target, request: Request) -> Answered {
     let Ok(mut multipart) = Multipart::from_request(request, &()).await else {
-        return respond::ingest_error(400, "Expected a multipart/form-data body.");
+        let refused = respond::ingest_error(400, "Expected a multipart/form-data body.");
+        return (refused, vec![]);
     };
     let dir = shared
         .ingest_dir
         .join(format!("{}-{}", target.kind, target.source_id));
     let temp = dir.join(format!(".{}.{}.part", target.name, shared.next_upload()));
+    let mut parts = Vec::new();
     let written = loop {
         match multipart.next_field().await {
             Ok(Some(field)) if field.name() == Some("file") => {
-                break write_field(field, &dir, &temp).await;
+                let (name, file_name) = field_names(&field);
+                let written = write_field(field, &dir, &temp).await;
+                if let Ok((bytes, sha256)) = &written {
+                    let (bytes, sha256) = (*bytes, sha256.clone());
+                    parts.push(ReceivedPart {
+                        name,
+                        file_name,
+                        bytes,
+                        sha256,
+                    });
+                }
+                break written;
             }
             Ok(Some(_)) => continue,
-            Ok(None) => return respond::ingest_error(400, "No part named 'file'."),
-            Err(_) => return respond::ingest_error(400, "Malformed or truncated multipart body."),
+            Ok(None) => return (respond::ingest_error(400, "No part named 'file'."), parts),
+            Err(_) => {
+                let refused = respond::ingest_error(400, "Malformed or truncated multipart body.");
+                return (refused, parts);
+            }
         }
     };
     let Ok((bytes, sha256)) = written else {
         let _ = tokio::fs::remove_file(&temp).await;
-        return respond::ingest_error(400, "Upload body ended early or could not be stored.");
+        let refused = respond::ingest_error(400, "Upload body ended early or could not be stored.");
+        return (refused, parts);
     };
     let final_path = dir.join(&target.name);
     if tokio::fs::rename(&temp, &final_path).await.is_err() {
         let _ = tokio::fs::remove_file(&temp).await;
-        return respond::ingest_error(500, "Could not store the file.");
+        return (
+            respond::ingest_error(500, "Could not store the file."),
+            parts,
+        );
     }
     let body = json!({"path": target.path, "bytes": bytes, "sha256": sha256});
     shared.record(ReceivedFile {
@@ -162,7 +342,10 @@ async fn store(shared: &Shared, target: Target, request: Request) -> Response {
         source_id: target.source_id,
         kind: target.kind,
     });
-    respond::json_response(200, "application/json", &body)
+    (
+        respond::json_response(200, "application/json", &body),
+        parts,
+    )
 }
 
 /// Writes one field chunk by chunk, returning its size and SHA-256.

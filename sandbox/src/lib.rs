@@ -53,7 +53,7 @@ use tokio::task::JoinHandle;
 
 pub use config::{RateLimitConfig, RetryAfterForm, SandboxConfig};
 pub use faults::{FaultConfig, FaultKind};
-pub use ingest::ReceivedFile;
+pub use ingest::{IngestAnswer, IngestRequest, ReceivedFile, ReceivedPart};
 pub use replay::REPLAY_WORKSPACE;
 pub use stats::Stats;
 pub use thread::SandboxThread;
@@ -103,6 +103,21 @@ impl Handle {
     /// Zeroes every counter of [`Stats`] (received files are kept).
     pub fn reset_stats(&self) {
         self.shared.reset_stats();
+    }
+
+    /// Answers the next authorised ingest requests with `answers`, in order,
+    /// instead of storing them (their parts are read and listed in
+    /// [`Handle::ingest_requests`]); then ingest behaves as configured again.
+    /// Replaces any script not used up yet.
+    pub fn script_ingest(&self, answers: Vec<IngestAnswer>) {
+        self.shared.ingest_log.script(answers);
+    }
+
+    /// Every ingest request so far, in the order their answers were made,
+    /// with the headers a client sent and the parts read; requests whose
+    /// connection the sandbox closed without an answer are not listed.
+    pub fn ingest_requests(&self) -> Vec<IngestRequest> {
+        self.shared.ingest_log.requests()
     }
 
     /// Where uploaded files are stored.

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use super::config::{RetryAfterForm, SandboxConfig};
 use super::faults::{FaultConfig, FaultKind, FaultState};
-use super::ingest::ReceivedFile;
+use super::ingest::{IngestLog, ReceivedFile};
 use super::limiter::Limiter;
 use super::stats::{Stats, StatsState};
 use super::store::Store;
@@ -38,6 +38,8 @@ pub(crate) struct Shared {
     ingest_faults: Mutex<FaultState>,
     pub(crate) limiter: Option<Mutex<Limiter>>,
     received: Mutex<Vec<ReceivedFile>>,
+    /// Scripted ingest answers and every ingest request seen.
+    pub(crate) ingest_log: IngestLog,
     upload_seq: AtomicU64,
     _temp: Option<tempfile::TempDir>,
 }
@@ -92,6 +94,7 @@ impl Shared {
                 .clone()
                 .map(|r| Mutex::new(Limiter::new(r))),
             received: Mutex::new(Vec::new()),
+            ingest_log: IngestLog::default(),
             upload_seq: AtomicU64::new(0),
             _temp: temp,
             config,

@@ -165,3 +165,65 @@ async fn status_faults_refuse_without_storing() {
     assert_eq!(failed.status(), 502);
     assert!(sandbox.received().is_empty());
 }
+
+#[tokio::test]
+async fn scripted_answers_come_first_and_every_request_is_listed() {
+    let sandbox = start(config()).await;
+    sandbox.script_ingest(vec![
+        crate::IngestAnswer::status(503).header("retry-after", "0"),
+        crate::IngestAnswer::status(307)
+            .header("location", "http://127.0.0.1:1/x")
+            .body("moved"),
+    ]);
+    let bytes = payload(1000);
+    let sha = hex::encode(Sha256::digest(&bytes));
+    let mut answers = Vec::new();
+    for _ in 0..3 {
+        let response = upload(&sandbox, "1-a.json", bytes.clone(), "sandbox-ingest-token")
+            .await
+            .unwrap();
+        let header = |n: &str| {
+            response
+                .headers()
+                .get(n)
+                .map(|v| v.to_str().unwrap().to_owned())
+        };
+        answers.push((
+            response.status().as_u16(),
+            header("retry-after"),
+            header("location"),
+        ));
+    }
+    assert_eq!(
+        answers,
+        [
+            (503, Some("0".into()), None),
+            (307, None, Some("http://127.0.0.1:1/x".into())),
+            (200, None, None),
+        ]
+    );
+    let _ = upload(&sandbox, "1-a.json", bytes.clone(), "wrong").await;
+    let seen = sandbox.ingest_requests();
+    let statuses: Vec<u16> = seen.iter().map(|r| r.status).collect();
+    assert_eq!(statuses, [503, 307, 200, 401]);
+    for request in &seen[..3] {
+        assert_eq!(
+            request.authorization.as_deref(),
+            Some("Token sandbox-ingest-token")
+        );
+        assert_eq!(request.path, format!("/visualization-{SOURCE}/1-a.json"));
+        assert_eq!(request.parts.len(), 1);
+        let part = &request.parts[0];
+        assert_eq!(
+            (part.name.as_str(), part.file_name.as_deref()),
+            ("file", Some("1-a.json"))
+        );
+        assert_eq!((part.bytes, part.sha256.as_str()), (1000, sha.as_str()));
+    }
+    assert!(seen[3].parts.is_empty());
+    assert_eq!(
+        sandbox.received().len(),
+        1,
+        "only the unscripted one is stored"
+    );
+}
