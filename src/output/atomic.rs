@@ -51,6 +51,20 @@ pub fn write_json_atomic<T: Serialize + ?Sized>(
     })
 }
 
+/// Writes `dir/name` atomically with what `fill` writes (streamed: memory
+/// stays flat), and returns its record. `fill` failing leaves the old file (if
+/// any) in place and no temporary file behind.
+///
+/// # Errors
+/// [`Error::Io`] as [`write_atomic`], or with `fill`'s error.
+pub fn write_atomic_with(
+    dir: &Path,
+    name: &str,
+    fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<FileRecord> {
+    write_with(dir, name, |w| fill(w))
+}
+
 fn write_with(
     dir: &Path,
     name: &str,
@@ -169,6 +183,25 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names.len(), 1);
+    }
+
+    #[test]
+    fn a_failed_fill_leaves_the_old_file_and_no_temporary() {
+        let dir = tempfile::tempdir().unwrap();
+        write_atomic(dir.path(), "f", b"old").unwrap();
+        let err = write_atomic_with(dir.path(), "f", |w| {
+            w.write_all(b"new")?;
+            Err(std::io::Error::other("changed meanwhile"))
+        })
+        .unwrap_err();
+        assert!(err.to_string().contains("changed meanwhile"), "{err}");
+        assert_eq!(std::fs::read(dir.path().join("f")).unwrap(), b"old");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+        let rec = write_atomic_with(dir.path(), "f", |w| w.write_all(b"new")).unwrap();
+        assert_eq!(
+            (rec.bytes, std::fs::read(dir.path().join("f")).unwrap()),
+            (3, b"new".to_vec())
+        );
     }
 
     #[test]

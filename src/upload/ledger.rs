@@ -28,7 +28,8 @@
 //! lines as live entries (entries superseded by a later line, or of files no
 //! longer in the directory, count as dead; entries of other source ids and
 //! endpoints live on), rewrites it with one line per live entry, atomically
-//! (temporary file, fsync, rename). Every append holds a *shared* lock on the
+//! with [`crate::output::atomic::write_atomic_with`] (temporary file, fsync,
+//! rename). Every append holds a *shared* lock on the
 //! same file and, if the ledger was replaced since it was opened, reopens it, so
 //! no acknowledgement of a concurrent upload lands in a replaced file. Appends
 //! of one process are serialised by a mutex (flock is per open file).
@@ -42,7 +43,7 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::fs::{File, OpenOptions};
-use std::io::{self, BufRead, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
+use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
 
@@ -51,7 +52,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::error::{Error, Result};
 use crate::output::FileRecord;
-use crate::output::atomic::TEMP_PREFIX;
+use crate::output::atomic::write_atomic_with;
 
 /// The ledger's file name inside the directory.
 pub const LEDGER_FILE_NAME: &str = ".upload-ledger.jsonl";
@@ -464,22 +465,33 @@ fn is_present(dir: &Path, name: &str) -> bool {
 }
 
 /// Rewrites the ledger with the latest entry of each live key, old entries
-/// first, then removes the old JSON ledger. The caller holds the exclusive
-/// lock, so neither file changes while they are read again here.
-fn compact(dir: &Path, snapshot: &Snapshot) -> io::Result<()> {
+/// first, atomically ([`write_atomic_with`]: temporary file, fsync, rename),
+/// then removes the old JSON ledger. The caller holds the exclusive lock, so
+/// neither file changes while they are read again here.
+fn compact(dir: &Path, snapshot: &Snapshot) -> Result<()> {
     let mut keep: Vec<Origin> = snapshot
         .acks
         .values()
         .flat_map(|names| names.values().map(|slot| slot.origin))
         .collect();
     keep.sort_unstable();
+    write_atomic_with(dir, LEDGER_FILE_NAME, |out| write_live(dir, &keep, out))?;
+    if snapshot.old_exists {
+        let old = dir.join(OLD_LEDGER_FILE_NAME);
+        match std::fs::remove_file(&old) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => {
+                return Err(Error::io("cannot remove", &old, e));
+            }
+            _ => sync_dir(dir),
+        }
+    }
+    Ok(())
+}
+
+/// Writes the entries at `keep` (sorted, old ones first) to `out`, streaming
+/// both ledger files again.
+fn write_live(dir: &Path, keep: &[Origin], mut out: &mut dyn Write) -> io::Result<()> {
     let old_count = keep.partition_point(|o| matches!(o, Origin::Old(_)));
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(TEMP_PREFIX);
-    #[cfg(unix)]
-    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
-    let temp = builder.tempfile_in(dir)?;
-    let mut out = BufWriter::new(temp.as_file());
     let mut written = 0usize;
     let mut failed = None;
     if old_count > 0 {
@@ -519,18 +531,6 @@ fn compact(dir: &Path, snapshot: &Snapshot) -> io::Result<()> {
             keep.len()
         )));
     }
-    out.flush()?;
-    drop(out);
-    temp.as_file().sync_all()?;
-    temp.persist(dir.join(LEDGER_FILE_NAME))
-        .map_err(|e| e.error)?;
-    if snapshot.old_exists {
-        match std::fs::remove_file(dir.join(OLD_LEDGER_FILE_NAME)) {
-            Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
-            _ => {}
-        }
-    }
-    sync_dir(dir);
     Ok(())
 }
 
