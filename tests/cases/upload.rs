@@ -163,7 +163,7 @@ fn thirty_percent_faults_every_file_arrives_intact_in_one_invocation() {
 }
 
 #[test]
-fn a_run_without_summary_or_with_a_changed_file_is_refused() {
+fn a_changed_file_is_refused_and_a_run_without_summary_is_not_sent() {
     let sb = sandbox(small_config());
     let (dir, out) = extracted(&sb);
     let report = run_file(&out, "report");
@@ -178,11 +178,17 @@ fn a_run_without_summary_or_with_a_changed_file_is_refused() {
     );
     assert!(sb.received().is_empty(), "nothing of the run is sent");
 
+    // a run without its summary: incomplete; with no other run, nothing to send (13)
     let (dir2, out2) = extracted(&sb);
     let summary = run_file(&out2, "summary");
     std::fs::remove_file(out2.join(summary)).unwrap();
     let output = upload_dir(&sb, dir2.path(), &out2);
-    assert_eq!(code(&output), 10, "{}", stderr(&output));
+    assert_eq!(code(&output), 13, "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("is incomplete"),
+        "{}",
+        stderr(&output)
+    );
     assert!(sb.received().is_empty(), "an incomplete run is not sent");
     assert_eq!(sb.stats().ingest_requests, 0);
 }
@@ -414,4 +420,239 @@ fn an_interrupted_upload_resumes_where_it_stopped() {
         "{} requests stored for {total} files",
         received.len()
     );
+}
+
+/// The last line of stderr.
+fn last_line(output: &std::process::Output) -> String {
+    stderr(output).lines().last().unwrap_or_default().to_owned()
+}
+
+/// The `ts` of the single run in `out`.
+fn run_ts(out: &Path) -> String {
+    run_file(out, "summary")
+        .trim_end_matches("-summary.json")
+        .to_owned()
+}
+
+#[test]
+fn the_last_line_names_the_host_the_source_and_the_runs() {
+    let sb = sandbox(small_config());
+    let (dir, out) = extracted(&sb);
+    let ts = run_ts(&out);
+    let host = sb.url().trim_start_matches("http://").to_owned();
+    let output = upload_dir(&sb, dir.path(), &out);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let line = last_line(&output);
+    let sent = format!("to {host}, source {SOURCE_ID}: run {ts}; ");
+    assert!(line.contains(&sent), "{line}");
+    let output = upload_dir(&sb, dir.path(), &out);
+    assert!(last_line(&output).contains(": no new run; skipped 11 already sent"));
+}
+
+#[test]
+fn a_directory_without_any_run_exits_13() {
+    let sb = sandbox(small_config());
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    let output = upload_dir(&sb, dir.path(), &out);
+    assert_eq!(code(&output), 13, "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("holds no complete run"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(
+        last_line(&output).contains(": no complete run;"),
+        "{}",
+        stderr(&output)
+    );
+    // files of no run do not count as a run, and are not sent
+    std::fs::write(out.join("notes.json"), b"[]").unwrap();
+    let output = upload_dir(&sb, dir.path(), &out);
+    assert_eq!(code(&output), 13, "{}", stderr(&output));
+    assert_eq!(sb.stats().ingest_requests, 0);
+    let help = upload_cmd(&sb, dir.path()).arg("--help").output().unwrap();
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(
+        help.contains(" 13  upload -d: the directory holds no complete run"),
+        "{help}"
+    );
+}
+
+#[test]
+fn files_of_no_run_and_hard_links_are_not_sent() {
+    let sb = sandbox(small_config());
+    let (dir, out) = extracted(&sb);
+    let report = run_file(&out, "report");
+    let outside = dir.path().join("secret.json");
+    std::fs::write(&outside, b"{\"password\":\"hunter2\"}").unwrap();
+    std::fs::write(out.join("notes.json"), b"[]").unwrap();
+    std::fs::hard_link(out.join(&report), out.join("copy.json")).unwrap();
+    std::fs::hard_link(&outside, out.join("linked.csv")).unwrap();
+    let output = upload_dir(&sb, dir.path(), &out);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let names: Vec<String> = sb.received().into_iter().map(|r| r.name).collect();
+    for name in ["notes.json", "copy.json", "linked.csv"] {
+        assert!(!names.contains(&name.to_string()), "{name} sent");
+        assert!(stderr(&output).contains(&format!("skipping {name}: belongs to no run")));
+    }
+    assert_eq!(names.len(), 11, "the run's files: {names:?}");
+}
+
+#[test]
+fn a_summary_without_a_files_list_is_refused() {
+    let sb = sandbox(small_config());
+    let (dir, out) = extracted(&sb);
+    let summary_path = out.join(run_file(&out, "summary"));
+    let mut summary = read_json(&summary_path);
+    summary.as_object_mut().unwrap().remove("files");
+    std::fs::write(&summary_path, serde_json::to_vec(&summary).unwrap()).unwrap();
+    let output = upload_dir(&sb, dir.path(), &out);
+    assert_eq!(code(&output), 10, "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("lists no files"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(sb.stats().ingest_requests, 0, "nothing of the run is sent");
+}
+
+#[test]
+fn complete_runs_are_sent_next_to_a_killed_runs_leftovers_until_extract_removes_them() {
+    let sb = sandbox(small_config());
+    let (dir, out) = extracted(&sb);
+    let ts: i64 = run_ts(&out).parse().unwrap();
+    // what a run killed before its summary leaves: some of our files, and a file of someone else
+    let old = ts - 100;
+    for asset in ["collection", "report"] {
+        let from = out.join(run_file(&out, asset));
+        std::fs::copy(from, out.join(format!("{old}-{asset}.json"))).unwrap();
+    }
+    std::fs::write(out.join(format!("{old}-notes.json")), b"[]").unwrap();
+
+    let output = upload_dir(&sb, dir.path(), &out);
+    let err = stderr(&output);
+    assert_eq!(code(&output), 0, "complete + incomplete run: exit 0\n{err}");
+    assert!(err.contains(&format!("run {old} is incomplete")), "{err}");
+    assert!(
+        last_line(&output).contains(&format!(": run {ts}; ")),
+        "{err}"
+    );
+    assert!(
+        last_line(&output).ends_with("0 run(s) refused, 1 incomplete"),
+        "{err}"
+    );
+    assert_eq!(sb.received().len(), 11);
+    assert!(
+        !sb.received()
+            .iter()
+            .any(|r| r.name.starts_with(&old.to_string()))
+    );
+
+    // the next extraction removes our leftovers (logged) and keeps the other file
+    let output = extract(&sb, &out, &["--assets", "collection"]);
+    let err = stderr(&output);
+    assert_eq!(code(&output), 0, "{err}");
+    assert!(
+        err.contains(&format!(
+            "removed the incomplete run {old} left by an earlier extract-mode"
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains("2 file(s); 1 file(s) not written by extract-mode kept"),
+        "{err}"
+    );
+    assert!(!out.join(format!("{old}-report.json")).exists());
+    assert!(out.join(format!("{old}-notes.json")).exists());
+    let output = upload_dir(&sb, dir.path(), &out);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+}
+
+/// Starts `upload -d out` (concurrency 1) against a slow ingest, waits for its
+/// first answered request, runs `tamper`, and returns the finished output.
+fn tamper_during_upload(
+    out: &Path,
+    cwd: &Path,
+    tamper: impl FnOnce(),
+) -> (SandboxThread, std::process::Output) {
+    let slow = sandbox(SandboxConfig {
+        latency: Duration::from_millis(150),
+        ..small_config()
+    });
+    let running = upload_std(&slow, cwd)
+        .arg("-d")
+        .arg(out)
+        .args(["--concurrency", "1"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    for _ in 0..200 {
+        if !slow.ingest_requests().is_empty() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    tamper();
+    let output = running.wait_with_output().unwrap();
+    (slow, output)
+}
+
+#[test]
+fn a_file_rewritten_with_the_same_size_after_the_check_is_not_sent() {
+    let sb = sandbox(small_config());
+    let (dir, out) = extracted(&sb);
+    // sent in name order: report.json is the last data file
+    let report = run_file(&out, "report");
+    let path = out.join(&report);
+    let (slow, output) = tamper_during_upload(&out, dir.path(), || {
+        let mut content = std::fs::read(&path).unwrap();
+        let at = content.iter().position(u8::is_ascii_lowercase).unwrap();
+        content[at] = if content[at] == b'a' { b'b' } else { b'a' };
+        std::fs::write(&path, content).unwrap();
+    });
+    let err = stderr(&output);
+    assert_eq!(code(&output), 10, "{err}");
+    assert!(
+        err.contains(&format!("{report} changed after the check (SHA-256 ")),
+        "{err}"
+    );
+    let names: Vec<String> = slow.received().into_iter().map(|r| r.name).collect();
+    assert!(
+        !names.contains(&report),
+        "the changed content never arrived whole"
+    );
+    assert!(
+        !names.iter().any(|n| n.ends_with("-summary.json")),
+        "summary held back"
+    );
+    let ledger = std::fs::read_to_string(out.join(".upload-ledger.jsonl")).unwrap();
+    assert!(!ledger.contains(&report), "no ledger line for it");
+    assert!(!names.is_empty() && ledger.lines().count() == names.len());
+}
+
+#[test]
+fn a_file_swapped_for_a_symbolic_link_after_the_check_is_not_sent() {
+    let sb = sandbox(small_config());
+    let (dir, out) = extracted(&sb);
+    let report = run_file(&out, "report");
+    let path = out.join(&report);
+    // the link points at the very same bytes: only not following it catches the swap
+    let copy = dir.path().join("copy.json");
+    std::fs::copy(&path, &copy).unwrap();
+    let (slow, output) = tamper_during_upload(&out, dir.path(), || {
+        let link = out.join(".swap");
+        std::os::unix::fs::symlink(&copy, &link).unwrap();
+        std::fs::rename(&link, &path).unwrap();
+    });
+    let err = stderr(&output);
+    assert_eq!(code(&output), 10, "{err}");
+    assert!(
+        err.contains("was replaced by a symbolic link after the check"),
+        "{err}"
+    );
+    let names: Vec<String> = slow.received().into_iter().map(|r| r.name).collect();
+    assert!(!names.contains(&report));
+    assert!(!names.iter().any(|n| n.ends_with("-summary.json")));
 }

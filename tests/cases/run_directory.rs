@@ -1,0 +1,106 @@
+//! The run directory as extract-mode makes it: private when it creates it,
+//! and never two runs under one `ts`.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::support::*;
+
+/// Summary names in `dir`, sorted.
+fn summaries(dir: &Path) -> Vec<String> {
+    json_names(dir)
+        .into_iter()
+        .filter(|n| n.ends_with("-summary.json"))
+        .collect()
+}
+
+fn contents(dir: &Path, prefix: &str) -> BTreeMap<String, Vec<u8>> {
+    json_names(dir)
+        .into_iter()
+        .filter(|n| n.starts_with(prefix))
+        .map(|n| (n.clone(), std::fs::read(dir.join(n)).unwrap()))
+        .collect()
+}
+
+#[cfg(unix)]
+#[test]
+fn a_created_output_directory_is_private_an_existing_one_untouched() {
+    use std::os::unix::fs::PermissionsExt;
+    let sb = sandbox(small_config());
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let output = extract(&sb, &out, &["--assets", "collection"]);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&out), 0o700);
+
+    let shared = dir.path().join("shared");
+    std::fs::create_dir(&shared).unwrap();
+    std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o750)).unwrap();
+    let output = extract(&sb, &shared, &["--assets", "collection"]);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    assert_eq!(mode(&shared), 0o750);
+}
+
+#[test]
+fn runs_started_in_the_same_second_never_share_a_ts() {
+    let sb = sandbox(small_config());
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    // a full run, then an --assets subset right after it (within the same second
+    // for a small workspace): each must get its own ts
+    let output = extract(&sb, &out, &[]);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let first = summaries(&out)[0]
+        .trim_end_matches("-summary.json")
+        .to_owned();
+    let before = contents(&out, &format!("{first}-"));
+    for _ in 0..2 {
+        let output = extract(&sb, &out, &["--assets", "collection"]);
+        assert_eq!(code(&output), 0, "{}", stderr(&output));
+    }
+    let names = summaries(&out);
+    assert_eq!(names.len(), 3, "three runs, three ts: {names:?}");
+    assert_eq!(
+        contents(&out, &format!("{first}-")),
+        before,
+        "the first run is untouched"
+    );
+    for name in &names {
+        let summary = read_json(&out.join(name));
+        let files = summary["files"].as_array().unwrap();
+        let ts = name.trim_end_matches("-summary.json");
+        let on_disk = json_names(&out)
+            .into_iter()
+            .filter(|n| n.starts_with(&format!("{ts}-")) && n != name)
+            .count();
+        assert_eq!(files.len(), on_disk, "run {ts} holds only its own files");
+    }
+}
+
+#[test]
+fn files_dated_after_the_clock_are_refused_clearly() {
+    let sb = sandbox(small_config());
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    for ts in now..now + 10 {
+        std::fs::write(out.join(format!("{ts}-collection.json")), b"[]").unwrap();
+    }
+    let output = extract(&sb, &out, &["--assets", "collection"]);
+    let err = stderr(&output);
+    assert_eq!(code(&output), 11, "{err}");
+    assert!(err.contains("dated after the clock"), "{err}");
+    assert_eq!(
+        err.lines().filter(|l| l.contains("error")).count(),
+        1,
+        "{err}"
+    );
+    assert_eq!(sb.stats().total, 0, "nothing fetched");
+    assert!(summaries(&out).is_empty());
+}
