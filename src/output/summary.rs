@@ -65,7 +65,8 @@ pub struct RunSummary {
     /// The include/exclude filters and asset selection in force.
     #[serde(default)]
     pub filters: Value,
-    /// Every other file of the run with size and SHA-256.
+    /// Every other file of the run with size and SHA-256. `upload` refuses a
+    /// summary whose list is missing or empty (castor's own summary has none).
     #[serde(default)]
     pub files: Vec<FileRecord>,
 }
