@@ -104,3 +104,57 @@ fn files_dated_after_the_clock_are_refused_clearly() {
     assert_eq!(sb.stats().total, 0, "nothing fetched");
     assert!(summaries(&out).is_empty());
 }
+
+/// Sends SIGTERM to `child` and waits up to 10 s (the lock wait is 60 s) for it
+/// to end; its exit code.
+fn terminate(child: &mut std::process::Child) -> Option<i32> {
+    let pid = child.id().to_string();
+    let sent = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    for _ in 0..200 {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status.code();
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    None
+}
+
+#[test]
+fn a_signal_during_a_lock_wait_is_honoured_at_once() {
+    use mode_extractor::output::{DirLock, LockMode};
+    let sb = sandbox(small_config());
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    let held = DirLock::try_acquire(&out, LockMode::Exclusive).unwrap();
+    let mut extract = extract_std(&sb, &out)
+        .args(["--lock-timeout", "60s"])
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut upload = std::process::Command::new(env!("CARGO_BIN_EXE_upload"))
+        .env_clear()
+        .current_dir(dir.path())
+        .env("CASTOR_UPLOADER_TOKEN", "sandbox-ingest-token")
+        .env(
+            "CASTOR_UPLOADER_SOURCE_ID",
+            "7b2f9a4e-3c1d-4e8f-9a6b-2d5c8e1f0a37",
+        )
+        .env("CASTOR_UPLOADER_ENDPOINT", sb.url())
+        .arg("-d")
+        .arg(&out)
+        .args(["--lock-timeout", "60s"])
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    assert_eq!(terminate(&mut extract), Some(130), "extract-mode");
+    assert_eq!(terminate(&mut upload), Some(130), "upload");
+    drop(held);
+    assert_eq!(sb.stats().total, 0);
+}
