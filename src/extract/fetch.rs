@@ -172,8 +172,15 @@ impl Ctx<'_> {
         key: &str,
         scope: Scope,
     ) -> Result<Fetched<Vec<Value>>> {
-        let per_page = self.config.per_page;
-        fetch_all_pages(self.client, segments, extra, key, per_page, scope).await
+        let list = List {
+            segments,
+            extra,
+            key,
+            per_page: self.config.per_page,
+            max_pages: self.config.max_pages,
+            scope,
+        };
+        fetch_all_pages(self.client, &list).await
     }
 
     /// Memberships, then each member's user.
@@ -205,7 +212,7 @@ impl Ctx<'_> {
             .client
             .get(self.client.url(&[&username], &[]), Scope::Item)
             .await?;
-        if let Err(gone) = user {
+        if let Err(gone) = &user {
             let message =
                 format!("member '{username}': user {gone}; kept with the membership's fields");
             self.problems
@@ -331,6 +338,7 @@ impl Ctx<'_> {
             extra: &[],
             key: "reports",
             per_page: self.config.per_page,
+            max_pages: self.config.max_pages,
             scope: Scope::Item,
         };
         // Each report is reduced to its row as its page arrives: Mode's full
