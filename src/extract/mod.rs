@@ -9,6 +9,7 @@
 //! ```
 
 pub mod assets;
+pub mod config;
 pub mod fetch;
 mod lineage_rows;
 pub mod problems;
@@ -18,12 +19,12 @@ mod write;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use crate::config::ExtractConfig;
 use crate::error::Result;
 use crate::exit::ExitCode;
 use crate::mode::ModeClient;
 use crate::output::atomic::TEMP_PREFIX;
 use crate::output::{DirLock, FileRecord, LockMode, create_run_dir, runs};
+pub use config::{ExtractConfig, ExtractOptions, Filters};
 
 use assets::Asset;
 
@@ -80,7 +81,7 @@ pub async fn run(config: &ExtractConfig) -> Result<RunReport> {
     remove_stale_temp_files(&dir);
     let ts = runs::new_run_ts(&dir).await?;
     runs::remove_incomplete_runs(&dir, ts, is_our_file)?;
-    let client = ModeClient::new(config)?;
+    let client = ModeClient::new(&config.mode)?;
     let problems = problems::Problems::new(config.strict);
     let workspace = fetch::fetch_workspace(&client, config, &problems).await?;
     write::check_data_sources(&workspace, config, &problems)?;

@@ -8,7 +8,7 @@
 //! back until the end of the file is reached and the size and SHA-256 match:
 //! when they differ, the stream fails instead of finishing the body, so the
 //! endpoint never receives a complete upload of the other content, and the
-//! [`Verdict`] turns the attempt into [`Error::Integrity`] (not retried; the
+//! [`StreamCheck`] turns the attempt into [`Error::Integrity`] (not retried; the
 //! run's summary is never sent). A file that passes was sent exactly as the
 //! summary and the ledger record it.
 
@@ -22,6 +22,7 @@ use tokio_util::io::ReaderStream;
 
 use super::plan::PlannedFile;
 use crate::error::{Error, Result};
+use crate::http::retry::Attempt;
 
 /// Read size of the stream.
 const CHUNK: usize = 64 * 1024;
@@ -29,12 +30,12 @@ const CHUNK: usize = 64 * 1024;
 /// Why a stream stopped short, shared between the stream and the attempt that
 /// sent it. Cloning shares it.
 #[derive(Debug, Clone, Default)]
-pub struct Verdict(Arc<Mutex<Option<String>>>);
+pub struct StreamCheck(Arc<Mutex<Option<String>>>);
 
-impl Verdict {
-    /// No verdict yet.
-    pub fn new() -> Verdict {
-        Verdict::default()
+impl StreamCheck {
+    /// No failure yet.
+    pub fn new() -> StreamCheck {
+        StreamCheck::default()
     }
 
     fn fail(&self, why: String) -> io::Error {
@@ -51,14 +52,12 @@ impl Verdict {
             .clone()
     }
 
-    /// `outcome`, unless the stream failed its check: then
-    /// [`Error::Integrity`] with the reason, whatever the server answered.
-    ///
-    /// # Errors
-    /// As described, or `outcome`'s own error.
-    pub fn overrule<T>(&self, outcome: Result<T>) -> Result<T> {
+    /// `outcome`, unless the stream failed its check: then a fatal
+    /// [`Error::Integrity`] with the reason (not retried), whatever the server
+    /// answered.
+    pub fn overrule<T>(&self, outcome: Attempt<T>) -> Attempt<T> {
         match self.failure() {
-            Some(why) => Err(Error::Integrity(why)),
+            Some(why) => Attempt::Fatal(Error::Integrity(why)),
             None => outcome,
         }
     }
@@ -112,15 +111,15 @@ fn changed(file: &PlannedFile, how: &str) -> Error {
 /// The request body of `file` read from `handle` (at most one byte past the
 /// planned size), hashed as it goes (see the module docs); `on_chunk(n)` is
 /// called with the size of each chunk handed to the connection. Fails with the
-/// reason in `verdict` when the content is not what was planned.
+/// reason in `check` when the content is not what was planned.
 pub fn body(
     handle: tokio::fs::File,
     file: &PlannedFile,
-    verdict: Verdict,
+    check: StreamCheck,
     on_chunk: impl Fn(u64) + Send + Sync + 'static,
 ) -> reqwest::Body {
     let inner = ReaderStream::with_capacity(handle.take(file.bytes.saturating_add(1)), CHUNK);
-    let stream = checked(inner, Expect::of(file), verdict).inspect(move |chunk| {
+    let stream = checked(inner, Expect::of(file), check).inspect(move |chunk| {
         if let Ok(chunk) = chunk {
             on_chunk(chunk.len() as u64);
         }
@@ -153,11 +152,11 @@ struct State<S, B> {
     held: Option<B>,
     done: bool,
     expect: Expect,
-    verdict: Verdict,
+    check: StreamCheck,
 }
 
 impl<S, B> State<S, B> {
-    /// At the end of the input: size and hash as planned, or the verdict.
+    /// At the end of the input: size and hash as planned, or a failure.
     fn finish(&mut self) -> io::Result<()> {
         let sha = hex::encode(std::mem::take(&mut self.hasher).finalize());
         let e = &self.expect;
@@ -175,7 +174,7 @@ impl<S, B> State<S, B> {
     }
 
     fn mismatch(&self, why: &str) -> io::Error {
-        self.verdict.fail(format!(
+        self.check.fail(format!(
             "{} changed after the check ({why}); not sent, and its run's summary is held back",
             self.expect.name
         ))
@@ -184,7 +183,7 @@ impl<S, B> State<S, B> {
 
 /// `inner`'s chunks, one behind: each chunk goes out only once the next one
 /// (or the verified end) has been read.
-fn checked<S, B>(inner: S, expect: Expect, verdict: Verdict) -> impl Stream<Item = io::Result<B>>
+fn checked<S, B>(inner: S, expect: Expect, check: StreamCheck) -> impl Stream<Item = io::Result<B>>
 where
     S: Stream<Item = io::Result<B>> + Unpin,
     B: AsRef<[u8]>,
@@ -196,7 +195,7 @@ where
         held: None,
         done: false,
         expect,
-        verdict,
+        check,
     };
     futures::stream::try_unfold(state, |mut st| async move {
         while !st.done {
@@ -243,9 +242,12 @@ mod tests {
         futures::stream::iter(parts.iter().map(|p| Ok(*p)).collect::<Vec<_>>())
     }
 
-    async fn run(parts: &[&'static [u8]], planned: &[u8]) -> (Vec<u8>, io::Result<()>, Verdict) {
-        let verdict = Verdict::new();
-        let mut stream = Box::pin(checked(chunks(parts), expect(planned), verdict.clone()));
+    async fn run(
+        parts: &[&'static [u8]],
+        planned: &[u8],
+    ) -> (Vec<u8>, io::Result<()>, StreamCheck) {
+        let check = StreamCheck::new();
+        let mut stream = Box::pin(checked(chunks(parts), expect(planned), check.clone()));
         let mut out = Vec::new();
         let result = loop {
             match stream.try_next().await {
@@ -254,43 +256,42 @@ mod tests {
                 Err(e) => break Err(e),
             }
         };
-        (out, result, verdict)
+        (out, result, check)
     }
 
     #[tokio::test]
     async fn the_planned_content_streams_whole() {
-        let (out, result, verdict) = run(&[b"ab", b"cd", b"e"], b"abcde").await;
+        let (out, result, check) = run(&[b"ab", b"cd", b"e"], b"abcde").await;
         assert_eq!(out, b"abcde");
-        assert!(result.is_ok() && verdict.failure().is_none());
+        assert!(result.is_ok() && check.failure().is_none());
         let (out, result, _) = run(&[], b"").await;
         assert!(out.is_empty() && result.is_ok());
     }
 
     #[tokio::test]
     async fn other_content_of_the_same_size_never_completes() {
-        let (out, result, verdict) = run(&[b"ab", b"cd", b"X"], b"abcde").await;
+        let (out, result, check) = run(&[b"ab", b"cd", b"X"], b"abcde").await;
         assert_eq!(out, b"abcd", "the last chunk is held back");
         assert!(result.is_err());
-        let why = verdict.failure().unwrap();
+        let why = check.failure().unwrap();
         assert!(
             why.contains("x.json changed after the check (SHA-256 "),
             "{why}"
         );
-        let overruled = verdict.overrule(Ok(()));
-        assert_eq!(
-            overruled.unwrap_err().exit_code(),
-            crate::ExitCode::Integrity
-        );
+        match check.overrule(Attempt::Done(())) {
+            Attempt::Fatal(e) => assert_eq!(e.exit_code(), crate::ExitCode::Integrity),
+            _ => panic!("not overruled"),
+        }
     }
 
     #[tokio::test]
     async fn a_file_that_grew_or_shrank_fails() {
-        let (_, result, verdict) = run(&[b"abc", b"def"], b"abcde").await;
+        let (_, result, check) = run(&[b"abc", b"def"], b"abcde").await;
         assert!(result.is_err());
-        assert!(verdict.failure().unwrap().contains("more than the 5 bytes"));
-        let (out, result, verdict) = run(&[b"ab"], b"abcde").await;
+        assert!(check.failure().unwrap().contains("more than the 5 bytes"));
+        let (out, result, check) = run(&[b"ab"], b"abcde").await;
         assert!(out.is_empty() && result.is_err());
-        assert!(verdict.failure().unwrap().contains("2 bytes read, 5 when"));
+        assert!(check.failure().unwrap().contains("2 bytes read, 5 when"));
     }
 
     #[cfg(unix)]
