@@ -9,7 +9,7 @@ use std::time::Duration;
 use clap::Parser;
 use mode_extractor::extract::assets::{Asset, AssetSet};
 use mode_extractor::extract::config::vars;
-use mode_extractor::extract::{ExtractOptions, Filters};
+use mode_extractor::extract::{Action, ExtractOptions, Filters};
 use mode_extractor::logging::LogOptions;
 use mode_extractor::settings::limits;
 
@@ -90,6 +90,16 @@ pub struct Cli {
     /// Make the first item problem fatal (exit 12) instead of logging it
     #[arg(long)]
     strict: bool,
+
+    /// List collections and reports (a few calls), print what a run would fetch,
+    /// the calls it needs and the time at the current pace; write nothing
+    #[arg(long, conflicts_with = "check")]
+    dry_run: bool,
+
+    /// Test the set-up: credentials, workspace and what the token can list, one
+    /// line per check on stdout; write nothing
+    #[arg(long)]
+    check: bool,
 
     /// Wait this long for another run's lock on the output directory (e.g. 30s, 5m)
     #[arg(long, value_parser = limits::parse_duration, value_name = "DURATION")]
@@ -182,6 +192,11 @@ impl Cli {
             max_body_bytes: self.max_body,
             net: self.net.options(),
             progress_every: self.log.progress_every,
+            action: match (self.dry_run, self.check) {
+                (true, _) => Action::DryRun,
+                (_, true) => Action::Check,
+                _ => Action::Run,
+            },
         }
     }
 }

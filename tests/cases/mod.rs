@@ -1,4 +1,6 @@
 mod extract;
 mod extract_errors;
 mod extract_faults;
+mod operator;
+mod settings;
 mod upload;
