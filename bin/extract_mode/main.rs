@@ -14,6 +14,14 @@ use mode_extractor::{Error, ExitCode, extract, logging};
 
 fn main() -> ProcessExit {
     let cli: cli::Cli = flags::parse_or_exit("extract-mode");
+    match cli.generate.print::<cli::Cli>() {
+        Ok(true) => return ExitCode::Success.into(),
+        Ok(false) => {}
+        Err(e) => {
+            eprintln!("extract-mode: error: cannot write to stdout: {e}");
+            return ExitCode::Io.into();
+        }
+    }
     logging::init(cli.log_options());
     let config = Layers::from_process(cli.flags(), Path::new("."))
         .and_then(|layers| ExtractConfig::resolve(&layers, cli.options()));
