@@ -130,9 +130,17 @@ impl Shared {
             tracing::warn!("advance_day: replay mode has no simulated days");
             return DayLog::default();
         };
+        let started = std::time::Instant::now();
         let mut truth = Truth::clone(&self.served().truth);
         let log = model.advance(&mut truth, plan);
         let store = Store::from_truth(&truth, &self.config.workspace);
+        tracing::info!(
+            edited = log.edited.len(),
+            added = log.added.len(),
+            deleted = log.deleted.len(),
+            elapsed = ?started.elapsed(),
+            "simulated day"
+        );
         let served = Arc::new(Served {
             truth: Arc::new(truth),
             store,

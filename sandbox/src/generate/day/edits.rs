@@ -60,7 +60,7 @@ fn chart_pairs(truth: &Truth, queries: &[String]) -> Vec<(String, usize)> {
 
 /// The report's name (for SQL comments) and a current member as editor.
 fn owner_parts(day: &mut Day, report: &str) -> (String, String) {
-    let title = super::reports::listing(day.truth, report)
+    let title = super::reports::listing(day.truth, &day.index, report)
         .and_then(|r| r["name"].as_str())
         .unwrap_or_default()
         .to_owned();

@@ -45,9 +45,11 @@ impl Model {
         self.day += 1;
         self.g.reseed(day_seed(plan.seed, self.day));
         let start = FIRST_DAY_MS + (self.day as i64 - 1) * DAY_MS;
+        let index = reports::index(truth);
         let mut day = Day {
             g: &mut self.g,
             world: &mut self.world,
+            index,
             truth,
             start,
             next_member: &mut self.next_member,
@@ -72,6 +74,8 @@ struct Day<'a> {
     g: &'a mut Gen,
     world: &'a mut World,
     truth: &'a mut Truth,
+    /// Positions of `truth.reports`.
+    index: reports::Index,
     start: i64,
     next_member: &'a mut usize,
     log: DayLog,
@@ -117,13 +121,9 @@ impl Day<'_> {
         }
     }
 
-    /// Deletes, moves, archives, edits, runs and adds reports.
+    /// Moves, archives, edits, runs, deletes and adds reports.
     fn reports(&mut self, plan: &DayPlan) {
         let picks = self.pick(plan);
-        for token in picks.deleted {
-            reports::delete(self.truth, self.world, &token);
-            self.log.deleted.push(token);
-        }
         for token in picks.moved {
             if self.move_report(&token) {
                 self.log.moved.push(token);
@@ -131,7 +131,7 @@ impl Day<'_> {
         }
         for token in picks.archived {
             let t = iso(self.at());
-            reports::edit_report(self.truth, &token, |r| {
+            reports::edit_report(self.truth, &self.index, &token, |r| {
                 r["archived"] = Value::Bool(true);
                 r["edited_at"] = Value::from(t.clone());
             });
@@ -145,6 +145,9 @@ impl Day<'_> {
             self.ran(&token);
             self.log.runs_only.push(token);
         }
+        reports::delete(self.truth, self.world, &picks.deleted);
+        self.log.deleted = picks.deleted;
+        self.index = reports::index(self.truth);
         for _ in 0..plan.added {
             if let Some(token) = self.add() {
                 self.log.added.push(token);
@@ -199,7 +202,8 @@ impl Day<'_> {
 
     /// Moves a report to another shared collection; `false` if there is none.
     fn move_report(&mut self, token: &str) -> bool {
-        let current = reports::listing(self.truth, token).map(|r| r["space_token"].clone());
+        let current = reports::listing(self.truth, &self.index, token);
+        let current = current.map(|r| r["space_token"].clone());
         let targets: Vec<String> = self
             .shared_spaces()
             .into_iter()
@@ -210,14 +214,15 @@ impl Day<'_> {
             return false;
         }
         let target = self.g.pick(&targets).clone();
-        reports::relink(self.truth, &self.g.ws.clone(), token, &target);
+        let ws = self.g.ws.clone();
+        reports::relink(self.truth, &self.index, &ws, token, &target);
         true
     }
 
     /// A run and nothing else.
     fn ran(&mut self, token: &str) {
         let t = self.at();
-        reports::edit_report(self.truth, token, |r| {
+        reports::edit_report(self.truth, &self.index, token, |r| {
             let runs = r["runs_count"].as_i64().unwrap_or(0) + 1;
             r["runs_count"] = Value::from(runs);
             r["last_run_at"] = Value::from(iso(t));
@@ -233,8 +238,10 @@ impl Day<'_> {
         }
         let space = self.truth.spaces[*self.g.pick(&spaces)].clone();
         let token = super::add_report(self.g, self.truth, self.world, &space);
+        let at = self.truth.reports.len() - 1;
+        self.index.insert(token.clone(), at);
         let t = self.at();
-        reports::stamp_new(self.truth, &token, t);
+        reports::stamp_new(self.truth, &self.index, &token, t);
         Some(token)
     }
 
@@ -267,14 +274,14 @@ impl Day<'_> {
         let t = self.at();
         edits::edit(self, token, t);
         let moved_updated = self.g.chance(0.5);
-        reports::edit_report(self.truth, token, |r| {
+        reports::edit_report(self.truth, &self.index, token, |r| {
             r["edited_at"] = Value::from(iso(t));
             r["last_saved_at"] = Value::from(iso(t + 11));
             if moved_updated {
                 r["updated_at"] = Value::from(iso(t + 60_000));
             }
         });
-        reports::refresh_counts(self.truth, token);
+        reports::refresh_counts(self.truth, &self.index, token);
     }
 }
 

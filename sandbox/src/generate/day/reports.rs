@@ -1,21 +1,45 @@
 //! Report-level changes of a day: the listing and the detail always move
 //! together; a deleted report takes everything under it along.
 
+use std::collections::HashMap;
+
 use serde_json::Value;
 
 use super::super::World;
 use super::super::ctx::iso;
 use crate::truth::Truth;
 
+/// Report token → its position in `truth.reports` (rebuilt after deletions).
+pub(super) type Index = HashMap<String, usize>;
+
+/// The index of `truth.reports`.
+pub(super) fn index(truth: &Truth) -> Index {
+    let tokens = truth.reports.iter().enumerate();
+    tokens
+        .filter_map(|(i, r)| r["token"].as_str().map(|t| (t.to_owned(), i)))
+        .collect()
+}
+
+/// The position of a report's listing.
+fn position(truth: &Truth, index: &Index, token: &str) -> Option<usize> {
+    let at = *index.get(token)?;
+    (truth.reports.get(at)?["token"] == token).then_some(at)
+}
+
 /// The listing of a report.
-pub(super) fn listing<'a>(truth: &'a Truth, token: &str) -> Option<&'a Value> {
-    truth.reports.iter().find(|r| r["token"] == token)
+pub(super) fn listing<'a>(truth: &'a Truth, index: &Index, token: &str) -> Option<&'a Value> {
+    position(truth, index, token).and_then(|at| truth.reports.get(at))
 }
 
 /// Applies `edit` to a report's listing and detail.
-pub(super) fn edit_report(truth: &mut Truth, token: &str, edit: impl Fn(&mut Value)) {
-    for report in truth.reports.iter_mut().filter(|r| r["token"] == token) {
-        edit(report);
+pub(super) fn edit_report(
+    truth: &mut Truth,
+    index: &Index,
+    token: &str,
+    edit: impl Fn(&mut Value),
+) {
+    if let Some(at) = position(truth, index, token) {
+        edit(&mut truth.reports[at]);
     }
     if let Some(detail) = truth.report_details.get_mut(token) {
         edit(detail);
@@ -23,23 +47,27 @@ pub(super) fn edit_report(truth: &mut Truth, token: &str, edit: impl Fn(&mut Val
 }
 
 /// Gives a report a new collection: `space_token` and the links naming it.
-pub(super) fn relink(truth: &mut Truth, ws: &str, token: &str, space: &str) {
+pub(super) fn relink(truth: &mut Truth, index: &Index, ws: &str, token: &str, space: &str) {
     let space_href = format!("/api/{ws}/collections/{space}");
     let index_href = format!("/{ws}/spaces/{space}/reports/{token}");
-    edit_report(truth, token, |r| {
+    edit_report(truth, index, token, |r| {
         r["space_token"] = Value::from(space);
         r["_links"]["space"]["href"] = Value::from(space_href.clone());
         r["_links"]["report_index_web"]["href"] = Value::from(index_href.clone());
     });
 }
 
-/// Removes a report: listing, detail, queries, charts, lineage.
-pub(super) fn delete(truth: &mut Truth, world: &mut World, token: &str) {
-    truth.reports.retain(|r| r["token"] != token);
-    truth.report_details.remove(token);
-    for query in truth.queries.remove(token).unwrap_or_default() {
-        if let Some(query) = query["token"].as_str() {
-            drop_query(truth, world, query);
+/// Removes reports: listings, details, queries, charts, lineage.
+pub(super) fn delete(truth: &mut Truth, world: &mut World, tokens: &[String]) {
+    truth
+        .reports
+        .retain(|r| !tokens.iter().any(|t| r["token"] == t.as_str()));
+    for token in tokens {
+        truth.report_details.remove(token);
+        for query in truth.queries.remove(token).unwrap_or_default() {
+            if let Some(query) = query["token"].as_str() {
+                drop_query(truth, world, query);
+            }
         }
     }
 }
@@ -57,7 +85,7 @@ pub(super) fn drop_query(truth: &mut Truth, world: &mut World, query: &str) {
 }
 
 /// `query_count`, `chart_count` and `query_preview` from the report's queries.
-pub(super) fn refresh_counts(truth: &mut Truth, token: &str) {
+pub(super) fn refresh_counts(truth: &mut Truth, index: &Index, token: &str) {
     let queries = truth.queries.get(token).cloned().unwrap_or_default();
     let charts: usize = queries
         .iter()
@@ -71,7 +99,7 @@ pub(super) fn refresh_counts(truth: &mut Truth, token: &str) {
         .chars()
         .take(120)
         .collect();
-    edit_report(truth, token, |r| {
+    edit_report(truth, index, token, |r| {
         r["query_count"] = Value::from(queries.len());
         r["chart_count"] = Value::from(charts);
         r["query_preview"] = Value::from(preview.clone());
@@ -80,9 +108,9 @@ pub(super) fn refresh_counts(truth: &mut Truth, token: &str) {
 
 /// A report created at `t`: not archived, its timestamps (and its queries'
 /// and charts') inside the day, one run.
-pub(super) fn stamp_new(truth: &mut Truth, token: &str, t: i64) {
+pub(super) fn stamp_new(truth: &mut Truth, index: &Index, token: &str, t: i64) {
     let edited = t + 300_000;
-    edit_report(truth, token, |r| {
+    edit_report(truth, index, token, |r| {
         r["archived"] = Value::Bool(false);
         r["created_at"] = Value::from(iso(t));
         r["edited_at"] = Value::from(iso(edited));
