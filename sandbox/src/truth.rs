@@ -13,8 +13,8 @@ use serde_json::Value;
 /// `GET /_sandbox/truth`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Truth {
-    /// The workspace object served at `/api/{ws}`; `null` in replay mode,
-    /// where none was recorded (the endpoint then answers 404).
+    /// The workspace object served at `/api/{ws}` (in replay mode a
+    /// synthesised one: none was recorded).
     pub workspace: Value,
     /// Items of `/api/{ws}/data_sources`.
     pub data_sources: Vec<Value>,
