@@ -57,7 +57,10 @@ use tokio::task::JoinHandle;
 pub use config::{RateLimitConfig, RetryAfterForm, SandboxConfig, TokenKind};
 pub use day::{DayLog, DayPlan};
 pub use faults::{FaultConfig, FaultKind};
-pub use hostile::{Hostile, HostileScope};
+pub use hostile::{
+    ENDLESS_CAP_BYTES, ENDLESS_CAP_TIME, HUGE_CONTENT_LENGTH, Hostile, HostileScope,
+    SHORT_TOTAL_MISSING,
+};
 pub use ingest::ReceivedFile;
 pub use replay::REPLAY_WORKSPACE;
 pub use stats::Stats;

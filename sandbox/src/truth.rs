@@ -62,6 +62,8 @@ pub struct Truth {
 ///   `/queries` answer 404 (`token` = the report);
 /// - `missing_creator`: a report without `_links.creator` (`token` = report);
 /// - `null_name`: a report whose `name` is `null` (`token` = report);
+/// - `inaccessible_report`: listed, detail served, but `/queries` answers
+///   403 (`token` = report);
 /// - `unknown_data_source`: a query whose `data_source_id` matches no data
 ///   source (`token` = the query).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
