@@ -173,12 +173,10 @@ pub(crate) fn target_space(truth: &Truth) -> Option<&str> {
     rev.into_iter().max_by_key(|(_, n)| *n).map(|(t, _)| t)
 }
 
-/// Whether `route` is the target of `scope`.
-pub(crate) fn is_target(scope: HostileScope, route: &Route, truth: &Truth) -> bool {
+/// Whether `route` is the target of `scope`; `space` is [`target_space`].
+pub(crate) fn is_target(scope: HostileScope, route: &Route, space: Option<&str>) -> bool {
     match (scope, route) {
-        (HostileScope::Items, Route::Reports { space, .. }) => {
-            target_space(truth) == Some(space.as_str())
-        }
+        (HostileScope::Items, Route::Reports { space: s, .. }) => space == Some(s.as_str()),
         (HostileScope::Workspace, Route::Spaces { .. }) => true,
         _ => false,
     }

@@ -55,7 +55,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub use config::{RateLimitConfig, RetryAfterForm, SandboxConfig, TokenKind};
-pub use day::{DayLog, DayPlan};
+pub use day::{DayLog, DayPlan, MAX_ADDED_PER_DAY};
 pub use faults::{FaultConfig, FaultKind};
 pub use hostile::{
     ENDLESS_CAP_BYTES, ENDLESS_CAP_TIME, HUGE_CONTENT_LENGTH, Hostile, HostileScope,

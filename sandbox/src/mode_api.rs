@@ -174,7 +174,7 @@ fn answer(shared: &Shared, request: &Request<'_>) -> Response {
     });
     let same_workspace = route.workspace().is_none_or(|ws| ws == store.workspace);
     if let Some(kind) = config.hostile.filter(|_| same_workspace)
-        && hostile::is_target(config.hostile_scope, route, &served.truth)
+        && hostile::is_target(config.hostile_scope, route, served.hostile_space.as_deref())
     {
         let target = Target {
             store,
