@@ -8,12 +8,20 @@ mod flags;
 use std::path::Path;
 use std::process::ExitCode as ProcessExit;
 
-use mode_extractor::extract::ExtractConfig;
+use mode_extractor::extract::{Action, ExtractConfig};
 use mode_extractor::settings::Layers;
 use mode_extractor::{Error, ExitCode, extract, logging};
 
 fn main() -> ProcessExit {
     let cli: cli::Cli = flags::parse_or_exit("extract-mode");
+    match cli.generate.print::<cli::Cli>() {
+        Ok(true) => return ExitCode::Success.into(),
+        Ok(false) => {}
+        Err(e) => {
+            eprintln!("extract-mode: error: cannot write to stdout: {e}");
+            return ExitCode::Io.into();
+        }
+    }
     logging::init(cli.log_options());
     let config = Layers::from_process(cli.flags(), Path::new("."))
         .and_then(|layers| ExtractConfig::resolve(&layers, cli.options()));
@@ -32,27 +40,52 @@ fn run(config: ExtractConfig) -> Result<ExitCode, Error> {
         .map_err(|e| Error::Internal(format!("cannot start the async runtime: {e}")))?;
     runtime.block_on(async {
         tokio::select! {
-            report = extract::run(&config) => {
-                let report = report?;
-                let (calls, retries, limited) = report.api;
-                tracing::info!(
-                    ts = report.ts,
-                    files = report.files.len(),
-                    api_calls = calls,
-                    retries,
-                    rate_limited = limited,
-                    item_problems = report.problems.len(),
-                    duration_s = report.duration.as_secs_f64(),
-                    "Done in {:.1}s: run {} in {}: {} files, {calls} API calls, {retries} retries, {limited} rate-limited, {} item problem(s)",
-                    report.duration.as_secs_f64(),
-                    report.ts,
-                    config.output.display(),
-                    report.files.len(),
-                    report.problems.len()
-                );
-                Ok(report.exit_code())
-            }
+            code = act(&config) => code,
             () = mode_extractor::signal::shutdown() => Err(Error::Interrupted),
         }
     })
+}
+
+/// Runs the action the flags asked for.
+async fn act(config: &ExtractConfig) -> Result<ExitCode, Error> {
+    match config.action {
+        Action::Run => extract_run(config).await,
+        Action::DryRun => {
+            let plan = extract::preview::plan(config).await?;
+            print!("{plan}");
+            Ok(ExitCode::Success)
+        }
+        Action::Check => {
+            let report = extract::preview::check(config).await?;
+            for line in &report.lines {
+                println!("{line}");
+            }
+            match report.error {
+                Some(e) => Err(e),
+                None => Ok(ExitCode::Success),
+            }
+        }
+    }
+}
+
+async fn extract_run(config: &ExtractConfig) -> Result<ExitCode, Error> {
+    let report = extract::run(config).await?;
+    let (calls, retries, limited) = report.api;
+    tracing::info!(
+        ts = report.ts,
+        files = report.files.len(),
+        api_calls = calls,
+        retries,
+        rate_limited = limited,
+        item_problems = report.problems.len(),
+        duration_s = report.duration.as_secs_f64(),
+        "Done in {:.1}s: run {} written to {}: {} files, {calls} API calls, {retries} retries, \
+         {limited} rate-limited, {} item problem(s)",
+        report.duration.as_secs_f64(),
+        report.ts,
+        config.output.display(),
+        report.files.len(),
+        report.problems.len()
+    );
+    Ok(report.exit_code())
 }

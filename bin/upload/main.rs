@@ -13,6 +13,14 @@ use mode_extractor::{Error, ExitCode, logging};
 
 fn main() -> std::process::ExitCode {
     let cli: cli::Cli = flags::parse_or_exit("upload");
+    match cli.generate.print::<cli::Cli>() {
+        Ok(true) => return ExitCode::Success.into(),
+        Ok(false) => {}
+        Err(e) => {
+            eprintln!("upload: error: cannot write to stdout: {e}");
+            return ExitCode::Io.into();
+        }
+    }
     logging::init(cli.log_options());
     let config = Layers::from_process(cli.flags(), Path::new("."))
         .and_then(|layers| UploadConfig::resolve(&layers, cli.options(), cli.net()));

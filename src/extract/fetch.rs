@@ -19,7 +19,7 @@ use serde_json::Value;
 use super::problems::{ProblemKind, Problems};
 use super::rows::{self, Row};
 use crate::error::Result;
-use crate::extract::config::{ExtractConfig, Filters};
+use crate::extract::config::ExtractConfig;
 use crate::mode::{Fetched, List, ModeClient, Scope, fetch_all_pages, for_each_item, hal};
 use crate::progress::{CallCounter, Progress, Unit};
 
@@ -272,21 +272,11 @@ impl Ctx<'_> {
     }
 
     fn keeps_collection(&self, space: &Value) -> bool {
-        let f = &self.config.filters;
-        if f.exclude_personal && hal::str_field(space, "space_type") == Some("private") {
-            return false;
-        }
-        let name = hal::str_field(space, "name");
-        Filters::keeps(&f.include_collections, &f.exclude_collections, name)
+        self.config.filters.keeps_collection(space)
     }
 
     fn keeps_report(&self, report: &Value) -> bool {
-        let f = &self.config.filters;
-        if f.exclude_archived && report.get("archived") == Some(&Value::Bool(true)) {
-            return false;
-        }
-        let name = hal::str_field(report, "name");
-        Filters::keeps(&f.include_reports, &f.exclude_reports, name)
+        self.config.filters.keeps_report(report)
     }
 
     /// Reports problems of a listed collection, report or dataset.
