@@ -139,6 +139,11 @@ pub struct Cli {
     /// Log line format on stderr
     #[arg(long, value_enum, default_value_t = Format::Text)]
     log_format: Format,
+
+    /// After the run, successful or not, write its metrics here (Prometheus
+    /// text format, atomically; for node_exporter's textfile collector)
+    #[arg(long, value_name = "PATH")]
+    metrics_file: Option<PathBuf>,
 }
 
 /// `--log-format` values.
@@ -166,6 +171,11 @@ impl Cli {
                 Format::Json => LogFormat::Json,
             },
         }
+    }
+
+    /// `--metrics-file`, when given.
+    pub fn metrics_file(&self) -> Option<&std::path::Path> {
+        self.metrics_file.as_deref()
     }
 
     /// Resolves the flags into the library's config.

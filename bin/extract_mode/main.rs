@@ -6,6 +6,7 @@ mod cli;
 use std::process::ExitCode as ProcessExit;
 
 use clap::Parser;
+use mode_extractor::metrics::{Recorder, Tool};
 use mode_extractor::{Error, ExitCode, extract, logging};
 
 fn main() -> ProcessExit {
@@ -14,29 +15,48 @@ fn main() -> ProcessExit {
     let dotenv = load_dotenv();
     let cli = cli::Cli::parse();
     logging::init(cli.log_options());
-    let code = match dotenv.and_then(|()| cli.into_config()).and_then(run) {
-        Ok(code) => code,
-        Err(err) => {
-            eprintln!("extract-mode: error: {err}");
-            err.exit_code()
-        }
+    let started = cli
+        .metrics_file()
+        .map(|p| Recorder::start(p, Tool::Extract));
+    let mut metrics = match started.transpose() {
+        Ok(metrics) => metrics,
+        Err(err) => return fail(&err).into(),
     };
+    let outcome = dotenv.and_then(|()| cli.into_config()).and_then(|config| {
+        if let Some(m) = metrics.as_mut() {
+            m.label("workspace", &config.workspace);
+        }
+        let report = run(&config)?;
+        if let Some(m) = metrics.as_mut() {
+            m.extract(&report, &config.output);
+        }
+        Ok(report.exit_code())
+    });
+    let code = outcome.unwrap_or_else(|err| fail(&err));
+    if let Some(Err(err)) = metrics.map(|m| m.finish(code)) {
+        eprintln!("extract-mode: warning: metrics not written: {err}");
+    }
     code.into()
 }
 
-fn run(config: mode_extractor::ExtractConfig) -> Result<ExitCode, Error> {
+fn fail(err: &Error) -> ExitCode {
+    eprintln!("extract-mode: error: {err}");
+    err.exit_code()
+}
+
+fn run(config: &mode_extractor::ExtractConfig) -> Result<extract::RunReport, Error> {
     let runtime = tokio::runtime::Runtime::new()
         .map_err(|e| Error::Internal(format!("cannot start the async runtime: {e}")))?;
     runtime.block_on(async {
         tokio::select! {
-            report = extract::run(&config) => {
+            report = extract::run(config) => {
                 let report = report?;
                 let (calls, retries, limited) = report.api;
                 tracing::info!(
                     "Done in {:.1}s: {} files, {calls} API calls, {retries} retries, {limited} rate-limited, {} item problem(s)",
                     report.duration.as_secs_f64(), report.files.len(), report.problems.len()
                 );
-                Ok(report.exit_code())
+                Ok(report)
             }
             () = mode_extractor::signal::shutdown() => Err(Error::Interrupted),
         }

@@ -89,6 +89,10 @@ pub struct Cli {
     /// Log line format on stderr
     #[arg(long, value_enum, default_value_t = Format::Text)]
     log_format: Format,
+    /// After the run, successful or not, write its metrics here (Prometheus
+    /// text format, atomically; for node_exporter's textfile collector)
+    #[arg(long, value_name = "PATH")]
+    metrics_file: Option<PathBuf>,
     /// First retry delay in milliseconds, doubling up to 30 s (default 500; tests use less)
     #[arg(long, value_name = "MS")]
     retry_initial_delay_ms: Option<u64>,
@@ -116,6 +120,11 @@ impl Cli {
             quiet: self.quiet,
             format,
         }
+    }
+
+    /// `--metrics-file`, when given.
+    pub fn metrics_file(&self) -> Option<&std::path::Path> {
+        self.metrics_file.as_deref()
     }
 
     /// The flag-only options.

@@ -4,12 +4,18 @@
 mod cli;
 
 use clap::Parser;
+use mode_extractor::metrics::{Recorder, Tool};
 use mode_extractor::upload::{self, RawSettings, UploadConfig, UploadReport};
 use mode_extractor::{Error, ExitCode};
 
 fn main() -> std::process::ExitCode {
     let cli = cli::Cli::parse();
     mode_extractor::logging::init(cli.log_options());
+    let started = cli.metrics_file().map(|p| Recorder::start(p, Tool::Upload));
+    let mut metrics = match started.transpose() {
+        Ok(metrics) => metrics,
+        Err(err) => return fail(&err).into(),
+    };
     // Read before any thread exists; `.env` is parsed, never put in the process env.
     let config = dotenv().and_then(|dotenv| {
         let options = cli.options();
@@ -17,15 +23,26 @@ fn main() -> std::process::ExitCode {
         UploadConfig::resolve(layers, options)
     });
     let outcome = config.and_then(|config| {
+        if let Some(m) = metrics.as_mut() {
+            m.label("source_id", &config.source_id.to_string());
+        }
         let runtime = tokio::runtime::Runtime::new()
             .map_err(|e| Error::Internal(format!("cannot start the async runtime: {e}")))?;
         runtime.block_on(interruptible(&config))
     });
-    match outcome {
-        Ok(report) => finish(&report),
+    let code = match outcome {
+        Ok(report) => {
+            if let Some(m) = metrics.as_mut() {
+                m.upload(&report);
+            }
+            finish(&report)
+        }
         Err(err) => fail(&err),
+    };
+    if let Some(Err(err)) = metrics.map(|m| m.finish(code)) {
+        eprintln!("upload: warning: metrics not written: {err}");
     }
-    .into()
+    code.into()
 }
 
 /// The process environment's `CASTOR_*` settings (names or values that are not
