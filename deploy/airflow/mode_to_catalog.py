@@ -28,6 +28,8 @@ Connections:
 Variables (optional):
   mode_extractor_dir      working directory (default /var/lib/mode-extractor)
   mode_extractor_bin_dir  where extract-mode and upload are (default: PATH)
+  mode_extractor_extract_args  more extract-mode flags, a JSON list, e.g.
+                          ["--exclude-personal", "--rate-limit", "20"]
 
 Each tool also writes Prometheus metrics to DIR/metrics/{extract-mode,upload}.prom.
 """
@@ -110,6 +112,7 @@ def mode_to_catalog():
             settings["CASTOR_MODE_ANALYTICS_HOST"] = mode.host
         metrics = os.path.join(paths["metrics"], "extract-mode.prom")
         argv = [_binary("extract-mode"), "--lock-timeout", "10m", "--metrics-file", metrics]
+        argv += Variable.get("mode_extractor_extract_args", default=[], deserialize_json=True)
         return _run(argv, settings, "extract-mode")
 
     @task(execution_timeout=timedelta(hours=1))
