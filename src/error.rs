@@ -21,12 +21,14 @@ pub enum Error {
     Config(String),
 
     /// The server refused the credentials (HTTP 401).
-    #[error("authentication failed for {url}: HTTP 401 {message}; check the credentials")]
+    #[error("authentication failed for {url}: HTTP 401{}; {hint}", fmt_message(.message))]
     Unauthorized {
         /// The URL that was refused (no credentials in it).
         url: String,
-        /// The server's message, if it gave one.
+        /// The server's message, if it gave one (secrets redacted).
         message: String,
+        /// What to do: where new credentials come from.
+        hint: &'static str,
     },
 
     /// The credentials are valid but not allowed to read the resource (HTTP 403).
@@ -171,6 +173,7 @@ mod tests {
                 Error::Unauthorized {
                     url: "u".into(),
                     message: String::new(),
+                    hint: "h",
                 },
                 4,
             ),

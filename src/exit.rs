@@ -108,14 +108,34 @@ impl ExitCode {
         }
     }
 
-    /// The table of codes as text, for clap's `after_help`.
-    pub fn help_table() -> String {
+    /// Whether `binary` can exit with this code.
+    pub const fn used_by(self, binary: Binary) -> bool {
+        match self {
+            ExitCode::ItemErrors | ExitCode::NotFound | ExitCode::StrictAbort => {
+                matches!(binary, Binary::Extract)
+            }
+            ExitCode::Integrity => matches!(binary, Binary::Upload),
+            _ => true,
+        }
+    }
+
+    /// The table of the codes `binary` uses, as text, for clap's `after_help`.
+    pub fn help_table_for(binary: Binary) -> String {
         let mut out = String::from("Exit codes:\n");
-        for code in Self::ALL {
+        for code in Self::ALL.into_iter().filter(|c| c.used_by(binary)) {
             out.push_str(&format!("  {:>3}  {}\n", code.code(), code.meaning()));
         }
         out
     }
+}
+
+/// The two binaries, for [`ExitCode::used_by`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Binary {
+    /// `extract-mode`.
+    Extract,
+    /// `upload`.
+    Upload,
 }
 
 impl From<ExitCode> for i32 {

@@ -1,30 +1,30 @@
 //! `extract-mode`: a Mode workspace to castor-compatible JSON files.
-//! Parse → config → `extract::run` → exit code; see `mode_extractor::extract`.
+//! Parse → settings → `extract::run` → exit code; see `mode_extractor::extract`.
 
 mod cli;
+#[path = "../common/flags.rs"]
+mod flags;
 
+use std::path::Path;
 use std::process::ExitCode as ProcessExit;
 
-use clap::Parser;
-use mode_extractor::metrics::{Recorder, Tool};
+use mode_extractor::extract::{ExtractConfig, RunReport};
+use mode_extractor::metrics::Tool;
+use mode_extractor::settings::Layers;
 use mode_extractor::{Error, ExitCode, extract, logging};
 
 fn main() -> ProcessExit {
-    // `.env` first, before any thread exists (dotenvy sets process variables);
-    // it never overrides a variable already set.
-    let dotenv = load_dotenv();
-    let cli = cli::Cli::parse();
+    let cli: cli::Cli = flags::parse_or_exit("extract-mode");
     logging::init(cli.log_options());
-    let started = cli
-        .metrics_file()
-        .map(|p| Recorder::start(p, Tool::Extract));
-    let mut metrics = match started.transpose() {
+    let mut metrics = match cli.metrics().start(Tool::Extract) {
         Ok(metrics) => metrics,
         Err(err) => return fail(&err).into(),
     };
-    let outcome = dotenv.and_then(|()| cli.into_config()).and_then(|config| {
+    let config = Layers::from_process(cli.flags(), Path::new("."))
+        .and_then(|layers| ExtractConfig::resolve(&layers, cli.options()));
+    let outcome = config.and_then(|config| {
         if let Some(m) = metrics.as_mut() {
-            m.label("workspace", &config.workspace);
+            m.label("workspace", &config.mode.workspace);
         }
         let report = run(&config)?;
         if let Some(m) = metrics.as_mut() {
@@ -33,18 +33,16 @@ fn main() -> ProcessExit {
         Ok(report.exit_code())
     });
     let code = outcome.unwrap_or_else(|err| fail(&err));
-    if let Some(Err(err)) = metrics.map(|m| m.finish(code)) {
-        eprintln!("extract-mode: warning: metrics not written: {err}");
-    }
+    flags::finish_metrics(metrics, code);
     code.into()
 }
 
 fn fail(err: &Error) -> ExitCode {
-    eprintln!("extract-mode: error: {err}");
+    logging::fatal("extract-mode", err, err.exit_code().code());
     err.exit_code()
 }
 
-fn run(config: &mode_extractor::ExtractConfig) -> Result<extract::RunReport, Error> {
+fn run(config: &ExtractConfig) -> Result<RunReport, Error> {
     let runtime = tokio::runtime::Runtime::new()
         .map_err(|e| Error::Internal(format!("cannot start the async runtime: {e}")))?;
     runtime.block_on(async {
@@ -53,25 +51,23 @@ fn run(config: &mode_extractor::ExtractConfig) -> Result<extract::RunReport, Err
                 let report = report?;
                 let (calls, retries, limited) = report.api;
                 tracing::info!(
-                    "Done in {:.1}s: {} files, {calls} API calls, {retries} retries, {limited} rate-limited, {} item problem(s)",
-                    report.duration.as_secs_f64(), report.files.len(), report.problems.len()
+                    ts = report.ts,
+                    files = report.files.len(),
+                    api_calls = calls,
+                    retries,
+                    rate_limited = limited,
+                    item_problems = report.problems.len(),
+                    duration_s = report.duration.as_secs_f64(),
+                    "Done in {:.1}s: run {} in {}: {} files, {calls} API calls, {retries} retries, {limited} rate-limited, {} item problem(s)",
+                    report.duration.as_secs_f64(),
+                    report.ts,
+                    config.output.display(),
+                    report.files.len(),
+                    report.problems.len()
                 );
                 Ok(report)
             }
             () = mode_extractor::signal::shutdown() => Err(Error::Interrupted),
         }
     })
-}
-
-/// Loads `./.env` if present. A malformed line is an error whose message never
-/// echoes the line: it may hold the secret.
-fn load_dotenv() -> Result<(), Error> {
-    match dotenvy::dotenv() {
-        Ok(_) => Ok(()),
-        Err(e) if e.not_found() => Ok(()),
-        Err(dotenvy::Error::Io(e)) => Err(Error::io("cannot read", ".env", e)),
-        Err(_) => Err(Error::Config(
-            ".env: a line is not NAME=VALUE (not shown: it may hold a secret)".into(),
-        )),
-    }
 }

@@ -1,27 +1,26 @@
 //! `upload`: push a file or a run directory to the catalog (drop-in for
-//! castor-extractor's `castor-upload`). Parse → config → library → exit code.
+//! castor-extractor's `castor-upload`). Parse → settings → library → exit code.
 
 mod cli;
+#[path = "../common/flags.rs"]
+mod flags;
 
-use clap::Parser;
-use mode_extractor::metrics::{Recorder, Tool};
-use mode_extractor::upload::{self, RawSettings, UploadConfig, UploadReport};
-use mode_extractor::{Error, ExitCode};
+use std::path::Path;
+
+use mode_extractor::metrics::Tool;
+use mode_extractor::settings::Layers;
+use mode_extractor::upload::{self, UploadConfig, UploadReport};
+use mode_extractor::{Error, ExitCode, logging};
 
 fn main() -> std::process::ExitCode {
-    let cli = cli::Cli::parse();
-    mode_extractor::logging::init(cli.log_options());
-    let started = cli.metrics_file().map(|p| Recorder::start(p, Tool::Upload));
-    let mut metrics = match started.transpose() {
+    let cli: cli::Cli = flags::parse_or_exit("upload");
+    logging::init(cli.log_options());
+    let mut metrics = match cli.metrics().start(Tool::Upload) {
         Ok(metrics) => metrics,
         Err(err) => return fail(&err).into(),
     };
-    // Read before any thread exists; `.env` is parsed, never put in the process env.
-    let config = dotenv().and_then(|dotenv| {
-        let options = cli.options();
-        let layers = cli.into_settings().over(environment()).over(dotenv);
-        UploadConfig::resolve(layers, options)
-    });
+    let config = Layers::from_process(cli.flags(), Path::new("."))
+        .and_then(|layers| UploadConfig::resolve(&layers, cli.options(), cli.net()));
     let outcome = config.and_then(|config| {
         if let Some(m) = metrics.as_mut() {
             m.label("source_id", &config.source_id.to_string());
@@ -39,39 +38,8 @@ fn main() -> std::process::ExitCode {
         }
         Err(err) => fail(&err),
     };
-    if let Some(Err(err)) = metrics.map(|m| m.finish(code)) {
-        eprintln!("upload: warning: metrics not written: {err}");
-    }
+    flags::finish_metrics(metrics, code);
     code.into()
-}
-
-/// The process environment's `CASTOR_*` settings (names or values that are not
-/// UTF-8 are ignored rather than panicking).
-fn environment() -> RawSettings {
-    RawSettings::from_vars(
-        std::env::vars_os()
-            .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?))),
-    )
-}
-
-/// `./.env`, if present. A parse error never echoes the line: it may hold the token.
-fn dotenv() -> mode_extractor::Result<RawSettings> {
-    let iter = match dotenvy::from_path_iter(".env") {
-        Ok(iter) => iter,
-        Err(e) if e.not_found() => return Ok(RawSettings::default()),
-        Err(e) => return Err(dotenv_error(e)),
-    };
-    let vars: Result<Vec<_>, _> = iter.collect();
-    vars.map(RawSettings::from_vars).map_err(dotenv_error)
-}
-
-fn dotenv_error(err: dotenvy::Error) -> Error {
-    match err {
-        dotenvy::Error::Io(e) => Error::io("cannot read", ".env", e),
-        _ => {
-            Error::Config(".env: a line is not NAME=VALUE (not shown: it may hold a secret)".into())
-        }
-    }
 }
 
 async fn interruptible(config: &UploadConfig) -> mode_extractor::Result<UploadReport> {
@@ -94,6 +62,6 @@ fn finish(report: &UploadReport) -> ExitCode {
 }
 
 fn fail(err: &Error) -> ExitCode {
-    eprintln!("upload: error: {err}");
+    logging::fatal("upload", err, err.exit_code().code());
     err.exit_code()
 }
