@@ -8,7 +8,7 @@ cd "$(dirname "$0")/../.."
 . scripts/ci/lib.sh
 
 ensure_command systemd-analyze systemd
-cargo build --locked --quiet --bins
+cargo build --locked --quiet --workspace --bins
 ROOT=$(mktemp -d)
 trap 'rm -rf "$ROOT"' EXIT
 mkdir -p "$ROOT/usr/lib/systemd" "$ROOT/etc/systemd/system" "$ROOT/usr/local/bin"
