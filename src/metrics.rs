@@ -9,19 +9,19 @@
 //! identity: `workspace` (extract-mode) or `source_id` (upload), never a secret.
 //! All families are gauges describing the last run:
 //!
-//! | family | unit | written |
+//! | family (after the `mode_extractor_` prefix) | value | written |
 //! |---|---|---|
-//! | `mode_extractor_run_start_timestamp_seconds` | Unix seconds | always |
-//! | `mode_extractor_run_duration_seconds` | seconds | always |
-//! | `mode_extractor_run_exit_code` | the documented exit code | always |
-//! | `mode_extractor_run_success` | 1 for exit 0 or 3, else 0 | always |
-//! | `mode_extractor_last_success_timestamp_seconds` | Unix seconds, end of the last run with exit 0 or 3 | once a run succeeded; kept from the previous file when this run failed |
-//! | `mode_extractor_run_api_calls`, `_run_rate_limited` | requests to Mode, 429 answers | extract-mode, completed runs |
-//! | `mode_extractor_run_retries` | requests repeated after a transient failure | completed runs |
-//! | `mode_extractor_run_items{asset=…}` | rows written per asset file | extract-mode, completed runs |
-//! | `mode_extractor_run_item_problems` | item problems (`errors_logs`) | extract-mode, completed runs |
-//! | `mode_extractor_run_files`, `_run_bytes` | files written (extract-mode) or sent (upload), their bytes | completed runs |
-//! | `mode_extractor_run_files_already_sent`, `_run_runs_refused`, `_run_runs_incomplete` | ledger skips, runs refused or held back | upload, completed runs |
+//! | `run_start_timestamp_seconds` | start of the run, Unix seconds | always |
+//! | `run_duration_seconds` | wall time, seconds | always |
+//! | `run_exit_code` | the documented exit code ([`ExitCode`]) | always |
+//! | `run_success` | 1 for exit 0 or 3, else 0 | always |
+//! | `last_success_timestamp_seconds` | end of the last run that exited 0 or 3, Unix seconds | once a run succeeded; a failed run keeps the previous file's value |
+//! | `run_api_calls`, `run_rate_limited` | requests sent to Mode (retries included), 429 answers | extract-mode, completed runs |
+//! | `run_retries` | requests repeated after a transient failure | completed runs |
+//! | `run_items{asset=…}` | rows per asset file (the summary's `counts`) | extract-mode, completed runs |
+//! | `run_item_problems` | item problems (`errors_logs`) | extract-mode, completed runs |
+//! | `run_files`, `run_bytes` | files written (extract-mode) or acknowledged (upload), their bytes | completed runs |
+//! | `run_files_already_sent`, `run_runs_refused`, `run_runs_incomplete` | ledger skips, runs refused, runs without a summary | upload, completed runs |
 //!
 //! A run that ends with an error has no report, so only the first five
 //! families are written for it. Keep one file per job: the previous file's

@@ -97,6 +97,16 @@ def cron():
     assert len(job) == 7 and os.path.basename(job[6]) == "mode-to-catalog.sh", job
 
 
+def not_retryable_everywhere():
+    """The exit codes a retry cannot fix are the same set in every recipe."""
+    with open("deploy/airflow/mode_to_catalog.py", encoding="utf-8") as f:
+        dag = re.search(r"^NOT_RETRYABLE = \{([0-9, ]+)\}$", f.read(), re.M)
+    with open("deploy/cron/mode-to-catalog.sh", encoding="utf-8") as f:
+        wrapper = re.search(r"^ +([0-9 |]+)\) echo \"fix the settings", f.read(), re.M)
+    assert dag and {int(c) for c in dag[1].split(",")} == NOT_RETRYABLE, "airflow"
+    assert wrapper and {int(c) for c in wrapper[1].split("|")} == NOT_RETRYABLE, "cron"
+
+
 def write(scripts, name, text):
     if scripts:
         with open(os.path.join(scripts, name), "w", encoding="utf-8") as f:
@@ -109,6 +119,7 @@ def main():
         check(scripts)
     systemd()
     cron()
+    not_retryable_everywhere()
     print("recipes: kubernetes, github-actions, systemd and cron invariants hold")
 
 
