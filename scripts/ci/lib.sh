@@ -15,7 +15,10 @@ ensure_venv() {
   if [ "$(cat "$VENV/.pins" 2>/dev/null)" != "$want" ]; then
     rm -rf "$VENV"
     python3 -m venv "$VENV"
-    "$VENV/bin/pip" install --quiet --disable-pip-version-check -r scripts/ci/requirements.txt
+    # A complete freeze: no resolver run, wheels only; pip check proves it complete.
+    "$VENV/bin/pip" install --quiet --disable-pip-version-check --no-deps --only-binary=:all: \
+      -r scripts/ci/requirements.txt
+    "$VENV/bin/pip" check >/dev/null
     echo "$want" >"$VENV/.pins"
   fi
 }
