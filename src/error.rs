@@ -165,9 +165,11 @@ impl Error {
 mod tests {
     use super::*;
 
-    #[test]
-    fn every_variant_maps_to_a_documented_code() {
-        let cases = [
+    /// One error of each variant with its documented code. The `match` has
+    /// no wildcard, so a new variant does not compile until it is listed here.
+    fn every_variant() -> Vec<(Error, u8)> {
+        let io = || std::io::Error::other("x");
+        let all = vec![
             (Error::Config("x".into()), 2),
             (
                 Error::Unauthorized {
@@ -178,6 +180,28 @@ mod tests {
                 4,
             ),
             (
+                Error::Forbidden {
+                    url: "u".into(),
+                    message: String::new(),
+                },
+                5,
+            ),
+            (
+                Error::WorkspaceNotFound {
+                    workspace: "w".into(),
+                    url: "u".into(),
+                },
+                6,
+            ),
+            (
+                Error::Unreachable {
+                    url: "u".into(),
+                    attempts: 1,
+                    reason: "r".into(),
+                },
+                7,
+            ),
+            (
                 Error::Http {
                     url: "u".into(),
                     status: 503,
@@ -186,10 +210,49 @@ mod tests {
                 },
                 8,
             ),
+            (
+                Error::Decode {
+                    url: "u".into(),
+                    reason: "r".into(),
+                },
+                8,
+            ),
+            (
+                Error::Locked {
+                    path: "p".into(),
+                    waited: "1s".into(),
+                },
+                9,
+            ),
+            (Error::Integrity("x".into()), 10),
+            (Error::io("cannot write", "p", io()), 11),
+            (Error::Strict("x".into()), 12),
             (Error::Interrupted, 130),
             (Error::Internal("x".into()), 1),
         ];
-        for (err, code) in cases {
+        for (e, _) in &all {
+            match e {
+                Error::Config(_)
+                | Error::Unauthorized { .. }
+                | Error::Forbidden { .. }
+                | Error::WorkspaceNotFound { .. }
+                | Error::Unreachable { .. }
+                | Error::Http { .. }
+                | Error::Decode { .. }
+                | Error::Locked { .. }
+                | Error::Integrity(_)
+                | Error::Io { .. }
+                | Error::Strict(_)
+                | Error::Interrupted
+                | Error::Internal(_) => {}
+            }
+        }
+        all
+    }
+
+    #[test]
+    fn every_variant_maps_to_a_documented_code() {
+        for (err, code) in every_variant() {
             assert_eq!(err.exit_code().code(), code, "{err}");
         }
     }

@@ -170,6 +170,23 @@ mod tests {
     }
 
     #[test]
+    fn the_readme_table_lists_every_code() {
+        let readme = include_str!("../README.md");
+        let section = readme
+            .split("## Exit codes")
+            .nth(1)
+            .expect("README has an exit code section");
+        let listed: Vec<u8> = section
+            .lines()
+            .skip_while(|l| !l.starts_with('|'))
+            .take_while(|l| l.starts_with('|'))
+            .filter_map(|l| l.trim_matches('|').split('|').next()?.trim().parse().ok())
+            .collect();
+        let all: Vec<u8> = ExitCode::ALL.iter().map(|c| c.code()).collect();
+        assert_eq!(listed, all, "README's exit code table vs ExitCode::ALL");
+    }
+
+    #[test]
     fn clap_usage_code_matches() {
         // clap exits with 2 on a usage error; our Usage must agree.
         assert_eq!(ExitCode::Usage.code(), 2);

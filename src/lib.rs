@@ -28,5 +28,14 @@ pub mod signal;
 pub mod upload;
 
 pub use error::{Error, Result};
+
+/// The version both binaries print: the crate version and the commit they
+/// were built from, e.g. `0.1.0 (abc123def456)`.
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("MODE_EXTRACTOR_COMMIT"),
+    ")"
+);
 pub use exit::ExitCode;
 pub use extract::{ExtractConfig, ExtractOptions};

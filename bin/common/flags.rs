@@ -115,6 +115,36 @@ pub fn finish_metrics(metrics: Option<Recorder>, code: ExitCode) {
     }
 }
 
+/// `--completions SHELL` and `--man`: generated from the clap definitions.
+#[derive(Debug, clap::Args)]
+pub struct GenerateFlags {
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) and exit
+    #[arg(long, value_name = "SHELL")]
+    pub completions: Option<clap_complete::Shell>,
+
+    /// Print the man page (roff) and exit
+    #[arg(long)]
+    pub man: bool,
+}
+
+impl GenerateFlags {
+    /// Prints what was asked for to stdout; `true` when something was printed.
+    pub fn print<C: clap::CommandFactory>(&self) -> std::io::Result<bool> {
+        let mut command = C::command();
+        let name = command.get_name().to_owned();
+        let mut out = std::io::stdout().lock();
+        if let Some(shell) = self.completions {
+            clap_complete::generate(shell, &mut command, name, &mut out);
+            return Ok(true);
+        }
+        if self.man {
+            clap_mangen::Man::new(command).render(&mut out)?;
+            return Ok(true);
+        }
+        Ok(false)
+    }
+}
+
 /// Whether the command line asks for JSON logs: clap's own errors happen
 /// before the flags are parsed, and must still come out as JSON.
 pub fn wants_json() -> bool {

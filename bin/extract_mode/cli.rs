@@ -9,11 +9,11 @@ use std::time::Duration;
 use clap::Parser;
 use mode_extractor::extract::assets::{Asset, AssetSet};
 use mode_extractor::extract::config::vars;
-use mode_extractor::extract::{ExtractOptions, Filters};
+use mode_extractor::extract::{Action, ExtractOptions, Filters};
 use mode_extractor::logging::LogOptions;
 use mode_extractor::settings::limits;
 
-use crate::flags::{LogFlags, MetricsFlags, NetFlags};
+use crate::flags::{GenerateFlags, LogFlags, MetricsFlags, NetFlags};
 use mode_extractor::ExitCode;
 use regex::Regex;
 
@@ -23,7 +23,7 @@ use regex::Regex;
 /// (castor's files), `-chart`, `-dataset`, `-definition`, `-lineage`,
 /// `-errors_logs`, and `{ts}-summary.json` last, into the output directory.
 #[derive(Debug, Parser)]
-#[command(name = "extract-mode", version, after_help = after_help(), max_term_width = 100, args_override_self = true)]
+#[command(name = "extract-mode", version = mode_extractor::VERSION, after_help = after_help(), max_term_width = 100, args_override_self = true)]
 pub struct Cli {
     /// Mode's base URL; https:// (http:// only for loopback hosts); default
     /// https://app.mode.com [env: CASTOR_MODE_ANALYTICS_HOST]
@@ -91,6 +91,16 @@ pub struct Cli {
     #[arg(long)]
     strict: bool,
 
+    /// List collections and reports (a few calls), print what a run would fetch,
+    /// the calls it needs and the time at the current pace; write nothing
+    #[arg(long, conflicts_with = "check")]
+    dry_run: bool,
+
+    /// Test the set-up: credentials, workspace and what the token can list, one
+    /// line per check on stdout; write nothing
+    #[arg(long)]
+    check: bool,
+
     /// Wait this long for another run's lock on the output directory (e.g. 30s, 5m)
     #[arg(long, value_parser = limits::parse_duration, value_name = "DURATION")]
     lock_timeout: Option<Duration>,
@@ -124,6 +134,9 @@ pub struct Cli {
 
     #[command(flatten)]
     log: LogFlags,
+
+    #[command(flatten)]
+    pub generate: GenerateFlags,
 
     #[command(flatten)]
     metrics: MetricsFlags,
@@ -190,6 +203,11 @@ impl Cli {
             max_body_bytes: self.max_body,
             net: self.net.options(),
             progress_every: self.log.progress_every,
+            action: match (self.dry_run, self.check) {
+                (true, _) => Action::DryRun,
+                (_, true) => Action::Check,
+                _ => Action::Run,
+            },
         }
     }
 }

@@ -14,6 +14,14 @@ use mode_extractor::{Error, ExitCode, logging};
 
 fn main() -> std::process::ExitCode {
     let cli: cli::Cli = flags::parse_or_exit("upload");
+    match cli.generate.print::<cli::Cli>() {
+        Ok(true) => return ExitCode::Success.into(),
+        Ok(false) => {}
+        Err(e) => {
+            eprintln!("upload: error: cannot write to stdout: {e}");
+            return ExitCode::Io.into();
+        }
+    }
     logging::init(cli.log_options());
     let mut metrics = match cli.metrics().start(Tool::Upload) {
         Ok(metrics) => metrics,
@@ -22,6 +30,9 @@ fn main() -> std::process::ExitCode {
     let config = Layers::from_process(cli.flags(), Path::new("."))
         .and_then(|layers| UploadConfig::resolve(&layers, cli.options(), cli.net()));
     let outcome = config.and_then(|config| {
+        if config.options.dry_run {
+            metrics = None; // nothing is sent: not a run to report
+        }
         if let Some(m) = metrics.as_mut() {
             m.label("source_id", &config.source_id.to_string());
         }

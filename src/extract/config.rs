@@ -75,6 +75,20 @@ pub struct ExtractConfig {
     pub assets: AssetSet,
     /// How often a progress line is logged when no bar is drawn.
     pub progress_every: Duration,
+    /// Run, dry run or check.
+    pub action: Action,
+}
+
+/// What `extract-mode` is asked to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Action {
+    /// Extract and write the run.
+    #[default]
+    Run,
+    /// `--dry-run`: list collections and reports, print the plan, write nothing.
+    DryRun,
+    /// `--check`: test the connection, one line per check, write nothing.
+    Check,
 }
 
 /// `extract-mode`'s flag-only options, typed by clap, validated by
@@ -105,6 +119,8 @@ pub struct ExtractOptions {
     pub net: limits::NetOptions,
     /// `--progress-every`.
     pub progress_every: Duration,
+    /// `--dry-run` / `--check`.
+    pub action: Action,
 }
 
 impl Default for ExtractOptions {
@@ -124,6 +140,7 @@ impl Default for ExtractOptions {
             max_body_bytes: crate::http::body::DEFAULT_MAX_BODY_BYTES,
             net: limits::NetOptions::default(),
             progress_every: Duration::from_secs(30),
+            action: Action::Run,
         }
     }
 }
@@ -140,11 +157,12 @@ impl ExtractConfig {
         let workspace = missing.require(layers.get(&vars::WORKSPACE), &vars::WORKSPACE);
         let token = missing.require(layers.secret(&vars::TOKEN)?, &vars::TOKEN);
         let secret = missing.require(layers.secret(&vars::SECRET)?, &vars::SECRET);
-        let output = missing.require(layers.get(&vars::OUTPUT), &vars::OUTPUT);
+        let output = match options.action {
+            Action::Run => missing.require(layers.get(&vars::OUTPUT), &vars::OUTPUT),
+            _ => layers.get(&vars::OUTPUT),
+        };
         missing.check()?;
-        let (Some(workspace), Some(token), Some(secret), Some(output)) =
-            (workspace, token, secret, output)
-        else {
+        let (Some(workspace), Some(token), Some(secret)) = (workspace, token, secret) else {
             return Err(Error::Internal("a required setting went missing".into()));
         };
         let host = resolve_host(layers)?;
@@ -161,7 +179,7 @@ impl ExtractConfig {
         apply_options(&mut mode, layers, &options)?;
         Ok(ExtractConfig {
             mode,
-            output: PathBuf::from(output.text),
+            output: output.map_or_else(PathBuf::new, |o| PathBuf::from(o.text)),
             per_page: limits::range("--per-page", options.per_page, 1, 1000)? as usize,
             max_pages: limits::range("--max-pages", options.max_pages, 1, u32::MAX)?,
             lock_timeout: options.lock_timeout,
@@ -169,6 +187,7 @@ impl ExtractConfig {
             filters: options.filters,
             assets: options.assets,
             progress_every: options.progress_every,
+            action: options.action,
         })
     }
 
@@ -241,6 +260,34 @@ impl Filters {
     pub fn keeps(include: &[Regex], exclude: &[Regex], name: Option<&str>) -> bool {
         let matches = |set: &[Regex]| name.is_some_and(|n| set.iter().any(|r| r.is_match(n)));
         (include.is_empty() || matches(include)) && !matches(exclude)
+    }
+
+    /// Whether a listed collection is kept: not a personal one when those are
+    /// excluded, and its name passes the collection patterns.
+    pub fn keeps_collection(&self, space: &serde_json::Value) -> bool {
+        use crate::mode::hal::str_field;
+        if self.exclude_personal && str_field(space, "space_type") == Some("private") {
+            return false;
+        }
+        Filters::keeps(
+            &self.include_collections,
+            &self.exclude_collections,
+            str_field(space, "name"),
+        )
+    }
+
+    /// Whether a listed report (or dataset) is kept: not archived when those
+    /// are excluded, and its name passes the report patterns.
+    pub fn keeps_report(&self, report: &serde_json::Value) -> bool {
+        use crate::mode::hal::str_field;
+        if self.exclude_archived && report.get("archived") == Some(&serde_json::Value::Bool(true)) {
+            return false;
+        }
+        Filters::keeps(
+            &self.include_reports,
+            &self.exclude_reports,
+            str_field(report, "name"),
+        )
     }
 
     /// The filters as JSON, for the summary.

@@ -19,7 +19,7 @@ use serde_json::Value;
 use super::problems::{ProblemKind, Problems};
 use super::rows::{self, Row};
 use crate::error::Result;
-use crate::extract::config::{ExtractConfig, Filters};
+use crate::extract::config::ExtractConfig;
 use crate::mode::{Fetched, List, ModeClient, Scope, fetch_all_pages, for_each_item, hal};
 use crate::progress::{CallCounter, Progress, Unit};
 
@@ -172,8 +172,15 @@ impl Ctx<'_> {
         key: &str,
         scope: Scope,
     ) -> Result<Fetched<Vec<Value>>> {
-        let per_page = self.config.per_page;
-        fetch_all_pages(self.client, segments, extra, key, per_page, scope).await
+        let list = List {
+            segments,
+            extra,
+            key,
+            per_page: self.config.per_page,
+            max_pages: self.config.max_pages,
+            scope,
+        };
+        fetch_all_pages(self.client, &list).await
     }
 
     /// Memberships, then each member's user.
@@ -205,7 +212,7 @@ impl Ctx<'_> {
             .client
             .get(self.client.url(&[&username], &[]), Scope::Item)
             .await?;
-        if let Err(gone) = user {
+        if let Err(gone) = &user {
             let message =
                 format!("member '{username}': user {gone}; kept with the membership's fields");
             self.problems
@@ -265,21 +272,11 @@ impl Ctx<'_> {
     }
 
     fn keeps_collection(&self, space: &Value) -> bool {
-        let f = &self.config.filters;
-        if f.exclude_personal && hal::str_field(space, "space_type") == Some("private") {
-            return false;
-        }
-        let name = hal::str_field(space, "name");
-        Filters::keeps(&f.include_collections, &f.exclude_collections, name)
+        self.config.filters.keeps_collection(space)
     }
 
     fn keeps_report(&self, report: &Value) -> bool {
-        let f = &self.config.filters;
-        if f.exclude_archived && report.get("archived") == Some(&Value::Bool(true)) {
-            return false;
-        }
-        let name = hal::str_field(report, "name");
-        Filters::keeps(&f.include_reports, &f.exclude_reports, name)
+        self.config.filters.keeps_report(report)
     }
 
     /// Reports problems of a listed collection, report or dataset.
@@ -331,6 +328,7 @@ impl Ctx<'_> {
             extra: &[],
             key: "reports",
             per_page: self.config.per_page,
+            max_pages: self.config.max_pages,
             scope: Scope::Item,
         };
         // Each report is reduced to its row as its page arrives: Mode's full

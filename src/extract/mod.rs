@@ -12,6 +12,7 @@ pub mod assets;
 pub mod config;
 pub mod fetch;
 mod lineage_rows;
+pub mod preview;
 pub mod problems;
 pub mod rows;
 mod write;
@@ -24,7 +25,7 @@ use crate::exit::ExitCode;
 use crate::mode::ModeClient;
 use crate::output::atomic::TEMP_PREFIX;
 use crate::output::{DirLock, FileRecord, LockMode};
-pub use config::{ExtractConfig, ExtractOptions, Filters};
+pub use config::{Action, ExtractConfig, ExtractOptions, Filters};
 
 pub use problems::{ItemProblem, ProblemKind};
 

@@ -243,15 +243,13 @@ pub fn transport_reason(err: &reqwest::Error) -> (bool, String) {
 
 /// A TLS or HTTP protocol failure: asking again will fail the same way
 /// (https to a plain-http port, an untrusted certificate, a server that does
-/// not speak HTTP). rustls reports its errors as `io::ErrorKind::InvalidData`
-/// and hyper its parse errors as `hyper::Error::is_parse`; both are read
-/// through the typed source chain.
+/// not speak HTTP). reqwest exposes no kind for these, so the typed source
+/// chain is read: a `rustls::Error` (inside the `io::Error` the TLS connector
+/// returns) or a hyper parse error.
 fn tls_or_protocol(err: &reqwest::Error) -> Option<String> {
     let mut source: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(err);
     while let Some(cause) = source {
-        if let Some(io) = cause.downcast_ref::<std::io::Error>()
-            && io.kind() == std::io::ErrorKind::InvalidData
-        {
+        if is_rustls(cause) {
             return Some(format!(
                 "TLS or protocol error: {}; check the URL's scheme (https:// vs http://) and port",
                 root_cause(err)
@@ -268,6 +266,25 @@ fn tls_or_protocol(err: &reqwest::Error) -> Option<String> {
         source = cause.source();
     }
     None
+}
+
+/// A `rustls::Error`, possibly inside nested `io::Error`s (the TLS stream
+/// wraps it in one, the connector in another; `io::Error::source` skips them).
+fn is_rustls(cause: &(dyn std::error::Error + 'static)) -> bool {
+    let mut current = cause;
+    for _ in 0..8 {
+        if current.downcast_ref::<rustls::Error>().is_some() {
+            return true;
+        }
+        match current
+            .downcast_ref::<std::io::Error>()
+            .and_then(std::io::Error::get_ref)
+        {
+            Some(inner) => current = inner,
+            None => return false,
+        }
+    }
+    false
 }
 
 /// The innermost source of an error: for a refused connection, "Connection

@@ -43,21 +43,43 @@ pub enum Scope {
     Item,
 }
 
-/// Why an item could not be fetched ([`Scope::Item`] only).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Why an item, or the rest of an item's list, could not be fetched
+/// ([`Scope::Item`] only). The caller records it as an item problem.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Gone {
     /// HTTP 404: deleted between listing and fetch.
     NotFound,
     /// HTTP 403: deleted a moment ago (Mode answers 403 then) or not visible to this token.
     Forbidden,
+    /// The body is not the shape Mode sends, after every retry.
+    Malformed(String),
+    /// A list ended early: the items before the cut were delivered.
+    Cut(Cut),
+}
+
+/// How a paged list ended before Mode's normal last page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cut {
+    /// The page where it ended (1-based).
+    pub page: u32,
+    /// Items delivered before the cut.
+    pub items: usize,
+    /// Why.
+    pub why: String,
 }
 
 impl std::fmt::Display for Gone {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Gone::NotFound => "deleted between listing and fetch (HTTP 404)",
-            Gone::Forbidden => "deleted or not accessible to this token (HTTP 403)",
-        })
+        match self {
+            Gone::NotFound => f.write_str("deleted between listing and fetch (HTTP 404)"),
+            Gone::Forbidden => f.write_str("deleted or not accessible to this token (HTTP 403)"),
+            Gone::Malformed(why) => write!(f, "answered a body Mode does not send ({why})"),
+            Gone::Cut(cut) => write!(
+                f,
+                "list cut short at page {} ({}); the {} item(s) before it are kept",
+                cut.page, cut.why, cut.items
+            ),
+        }
     }
 }
 
@@ -208,12 +230,58 @@ impl ModeClient {
     /// `Retry-After` past the cap), [`Error::Decode`] (a 2xx body that is not
     /// JSON after every retry, or a body over the size cap).
     pub async fn get(&self, url: Url, scope: Scope) -> Result<Fetched<Value>> {
+        self.get_parsed(url, scope, Ok).await
+    }
+
+    /// [`ModeClient::get`], with the JSON checked by `parse`: a body `parse`
+    /// refuses is retried like a body cut short, then, in [`Scope::Item`],
+    /// returned as [`Gone::Malformed`] (an item problem) and, in
+    /// [`Scope::Workspace`], as [`Error::Decode`] (fatal).
+    ///
+    /// # Errors
+    /// Those of [`ModeClient::get`].
+    pub async fn get_parsed<T>(
+        &self,
+        url: Url,
+        scope: Scope,
+        parse: impl Fn(Value) -> std::result::Result<T, String>,
+    ) -> Result<Fetched<T>> {
         let what = format!("GET {url}");
         let retries = &self.inner.counters.retries;
-        with_retries(&self.inner.retry, &what, retries, |n| {
-            self.attempt(&url, scope, n)
+        let (url, parse) = (&url, &parse);
+        let outcome = with_retries(&self.inner.retry, &what, retries, |n| async move {
+            match self.attempt(url, scope, n).await {
+                Attempt::Done(Ok(json)) => match parse(json) {
+                    Ok(value) => Attempt::Done(Ok(value)),
+                    Err(why) => Attempt::Retry {
+                        reason: format!("unexpected body: {why}"),
+                        retry_after: None,
+                        error: Error::Decode {
+                            url: url.to_string(),
+                            reason: why,
+                        },
+                    },
+                },
+                Attempt::Done(Err(gone)) => Attempt::Done(Err(gone)),
+                Attempt::Retry {
+                    reason,
+                    retry_after,
+                    error,
+                } => Attempt::Retry {
+                    reason,
+                    retry_after,
+                    error,
+                },
+                Attempt::Fatal(e) => Attempt::Fatal(e),
+            }
         })
-        .await
+        .await;
+        match outcome {
+            Err(Error::Decode { reason, .. }) if scope == Scope::Item => {
+                Ok(Err(Gone::Malformed(reason)))
+            }
+            other => other,
+        }
     }
 
     /// One request: slot, pace, send, read the body, judge.
