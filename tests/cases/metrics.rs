@@ -132,3 +132,17 @@ fn a_metrics_file_in_a_missing_directory_stops_before_any_call() {
     assert_eq!(sb.stats().total, 0);
     assert!(!out.exists());
 }
+
+#[test]
+fn a_dry_run_is_not_a_run_and_writes_no_metrics() {
+    let sb = sandbox(small_config());
+    let dir = tempfile::tempdir().unwrap();
+    let (out, prom) = (dir.path().join("out"), dir.path().join("extract.prom"));
+    let output = extract(
+        &sb,
+        &out,
+        &["--dry-run", "--metrics-file", prom.to_str().unwrap()],
+    );
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    assert!(!prom.exists());
+}
