@@ -3,8 +3,9 @@ check their syntax: kubernetes-validate, systemd-analyze, actionlint).
 
 Usage: check_recipes.py            check every recipe's invariants
        check_recipes.py DIR        also write the shell scripts embedded in the
-                                   Kubernetes and GitHub Actions recipes to DIR
-                                   (for shellcheck)
+                                   Kubernetes and GitHub Actions recipes to DIR,
+                                   each with its environment as NAME=value lines
+                                   (.env), for shellcheck and check_embedded.sh
 Every recipe: extract, then upload, on one output directory and one state file;
 secrets only as files or the platform's secret store, never literal values."""
 import os
@@ -53,6 +54,8 @@ def kubernetes(scripts):
     script = container["args"][0]
     assert script.index("extract-mode") < script.index("upload"), "upload before extract"
     write(scripts, "kubernetes-cronjob.sh", "#!/bin/sh\n" + script)
+    env_lines = [f"{k}='{v}'" for k, v in {**settings["data"], **env}.items()]
+    write(scripts, "kubernetes-cronjob.env", "\n".join(env_lines) + "\n")
 
 
 def github_actions(scripts):
@@ -66,10 +69,22 @@ def github_actions(scripts):
         for name, value in step.get("env", {}).items():
             if name in SECRET_VARS:
                 assert re.fullmatch(r"\$\{\{ secrets\.[A-Z_]+ \}\}", value), name
-        write(scripts, f"github-actions-{i}.sh", "#!/usr/bin/env bash\nset -eo pipefail\n" + step["run"])
+        name = re.sub(r"[^a-z]+", "-", step["name"].lower()).strip("-")
+        write(scripts, f"github-actions-{name}.sh", "#!/usr/bin/env bash\nset -eo pipefail\n" + step["run"])
+        env = {**job.get("env", {}), **step.get("env", {})}
+        write(scripts, f"github-actions-{name}.env", "".join(f'{k}="{shell(v)}"\n' for k, v in env.items()))
     chain = next(s["run"] for s in runs if "extract-mode" in s["run"])
     assert chain.index("extract-mode") < chain.index("upload --")
     assert "MODE_EXTRACTOR_STATE" in chain
+
+
+def shell(value):
+    """A workflow value as a shell word: `${{ secrets.X }}` -> `${SECRET_X}`,
+    `${{ github.workspace }}` -> `${GITHUB_WORKSPACE}` (set by whoever runs it)."""
+    value = re.sub(r"\$\{\{ secrets\.([A-Z_]+) \}\}", r"${SECRET_\1}", str(value))
+    value = value.replace("${{ github.workspace }}", "${GITHUB_WORKSPACE}")
+    assert "${{" not in value, value
+    return value
 
 
 def systemd():

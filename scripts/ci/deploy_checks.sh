@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 total=$SECONDS
-for check in kubernetes systemd actions shell airflow; do
+for check in kubernetes systemd actions shell embedded airflow; do
   start=$SECONDS
   echo "== deploy check: $check"
   bash "scripts/ci/check_$check.sh"
