@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The scripts embedded in the Kubernetes CronJob and the GitHub Actions
-# workflow, run for real against the sandbox with the environment their recipe
+# workflow, and the systemd service's ExecStart= lines as Type=oneshot runs
+# them, run for real against the sandbox with the environment their recipe
 # gives them (written out by check_recipes.py; the mount paths moved under a
-# scratch directory, the sandbox as Mode host and ingest endpoint):
+# scratch directory, the sandbox as Mode host and ingest endpoint, the
+# workspace and source id as the settings file would give them):
 #   a wrong Mode secret: the tool's exit 4, a message, nothing uploaded;
 #   a workspace with item problems: exit 0 after extract-mode's 3 with a
 #   warning, every file of the run arrives intact, both metrics files parse.
@@ -35,25 +37,28 @@ run_embedded() {
     SANDBOX_URL="$SANDBOX_URL" GITHUB_WORKSPACE="$root/data" SECRET_MODE_TOKEN=sandbox-token \
     SECRET_MODE_SECRET="$3" SECRET_CATALOG_TOKEN=sandbox-ingest-token \
     bash -c 'set -a; . "$1"; CASTOR_MODE_ANALYTICS_WORKSPACE=demo
+      CASTOR_UPLOADER_SOURCE_ID=7b2f9a4e-3c1d-4e8f-9a6b-2d5c8e1f0a37
       CASTOR_MODE_ANALYTICS_HOST=$SANDBOX_URL CASTOR_UPLOADER_ENDPOINT=$SANDBOX_URL
       set +a; exec "$2" "$3"' _ "$root/run.env" "$2" "$root/run.sh" >"$root/out.log" 2>&1
 }
 
-# check NAME SHELL OUTPUT_DIR(relative to data/) WARNING_TEXT
+# check NAME SHELL DIR(under data/, holding catalog/ and metrics/) FAILURE_TEXT WARNING_TEXT
 check() {
   local name=$1 data=$WORK/$1/data/$3 before rc=0
   before=$(received_count)
   run_embedded "$name" "$2" not-the-secret || rc=$?
   [ "$rc" = 4 ] || { cat "$WORK/$name/out.log"; echo "$name: exit $rc, not 4"; exit 1; }
-  grep -q "nothing uploaded" "$WORK/$name/out.log"
+  grep -q -- "$4" "$WORK/$name/out.log" || { cat "$WORK/$name/out.log"; echo "$name: no message"; exit 1; }
   [ "$(received_count)" = "$before" ] || { echo "$name: uploaded after a failed extract"; exit 1; }
   run_embedded "$name" "$2" sandbox-secret || { cat "$WORK/$name/out.log"; echo "$name: failed"; exit 1; }
-  grep -q -- "$4" "$WORK/$name/out.log" || { cat "$WORK/$name/out.log"; echo "$name: no warning"; exit 1; }
+  grep -q -- "$5" "$WORK/$name/out.log" || { cat "$WORK/$name/out.log"; echo "$name: no warning"; exit 1; }
   python3 scripts/check_received.py "$SANDBOX_URL" "$data/catalog" | tail -1
   "$VENV/bin/python" scripts/ci/check_metrics.py "$data/metrics/extract-mode.prom" run_exit_code=3
   "$VENV/bin/python" scripts/ci/check_metrics.py "$data/metrics/upload.prom" run_exit_code=0 run_files'>0'
   echo "$name: ok"
 }
 
-check kubernetes-cronjob sh . "WARNING: extract-mode completed with item problems"
-check github-actions-extract-then-upload bash mode-run "::warning title=extract-mode::"
+check kubernetes-cronjob sh . "nothing uploaded" "WARNING: extract-mode completed with item problems"
+check github-actions-extract-then-upload bash mode-run "nothing uploaded" "::warning title=extract-mode::"
+# systemd logs the tools' own lines: their error, and their item-problem warnings.
+check systemd-service sh mode-extractor "error: authentication failed" " WARN "

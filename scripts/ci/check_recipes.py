@@ -87,7 +87,7 @@ def shell(value):
     return value
 
 
-def systemd():
+def systemd(scripts):
     unit = {}
     with open("deploy/systemd/mode-to-catalog.service", encoding="utf-8") as f:
         for line in f:
@@ -100,6 +100,23 @@ def systemd():
     env = dict(v.split("=", 1) for v in unit["Environment"])
     assert not SECRET_VARS & set(env) and all(env[n + "_FILE"].startswith("%d/") for n in SECRET_VARS)
     assert env["CASTOR_OUTPUT_DIRECTORY"] == env["CASTOR_UPLOADER_DIRECTORY_PATH"] and "MODE_EXTRACTOR_STATE" in env
+    # What Type=oneshot does with these lines, as a script: StateDirectory=
+    # created, ExecStart= in order, the next one only after a success (0 or
+    # SuccessExitStatus=). %S is /data and %d the Kubernetes secret mount, so
+    # check_embedded.sh moves them as it moves the others.
+    def paths(text):
+        return text.replace("%S", "/data").replace("%d", "/run/secrets/mode-to-catalog")
+
+    def command(line):  # the binary from PATH, as the tools are installed
+        binary, args = line.split(" ", 1)
+        return f"{os.path.basename(binary)} {paths(args)}"
+
+    dirs = " ".join(f"/data/{d}" for d in unit["StateDirectory"][0].split())
+    lines = ["#!/bin/sh", f"mkdir -p {dirs}"]
+    lines.append(f"{command(first)} || {{ rc=$?; [ $rc -eq 3 ] || exit $rc; }}")
+    lines.append(f"exec {command(second)}")
+    write(scripts, "systemd-service.sh", "\n".join(lines) + "\n")
+    write(scripts, "systemd-service.env", "".join(f"{k}='{paths(v)}'\n" for k, v in env.items()))
     with open("deploy/systemd/mode-to-catalog.timer", encoding="utf-8") as f:
         timer = f.read()
     assert "Persistent=true" in timer and "RandomizedDelaySec=" in timer
@@ -132,7 +149,7 @@ def main():
     scripts = sys.argv[1] if len(sys.argv) > 1 else None
     for check in (kubernetes, github_actions):
         check(scripts)
-    systemd()
+    systemd(scripts)
     cron()
     not_retryable_everywhere()
     print("recipes: kubernetes, github-actions, systemd and cron invariants hold")
