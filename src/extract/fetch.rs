@@ -17,7 +17,9 @@ use futures::{StreamExt, TryStreamExt, future, stream};
 use serde_json::Value;
 
 use super::problems::{ProblemKind, Problems};
-use super::rows::{self, Row};
+use super::rows::{
+    ChartRow, CollectionRow, DatasourceRow, DefinitionRow, MemberRow, QueryRow, ReportListing,
+};
 use crate::config::{ExtractConfig, Filters};
 use crate::error::Result;
 use crate::logging;
@@ -26,27 +28,25 @@ use crate::mode::{Fetched, List, ModeClient, Scope, fetch_all_pages, for_each_it
 /// Everything fetched from a workspace, already reduced to rows.
 #[derive(Debug, Default)]
 pub struct Workspace {
-    /// Data sources as Mode sent them (few; lineage reads adapter, database, host).
-    pub data_sources: Vec<Value>,
-    /// Definitions as Mode sent them (lineage expands their `source`).
-    pub definitions: Vec<Value>,
+    /// Data sources (few; lineage reads adapter, database, host).
+    pub data_sources: Vec<DatasourceRow>,
+    /// Definitions (lineage expands their `source`).
+    pub definitions: Vec<DefinitionRow>,
     /// Kept collections.
-    pub collections: Vec<Row>,
+    pub collections: Vec<CollectionRow>,
     /// Kept reports with their queries and charts.
     pub reports: Vec<ReportData>,
     /// Kept datasets with their queries.
     pub datasets: Vec<ReportData>,
     /// Members: one row per membership.
-    pub members: Vec<Row>,
+    pub members: Vec<MemberRow>,
 }
 
 /// A report (or dataset) and what was fetched below it.
 #[derive(Debug, Clone)]
 pub struct ReportData {
-    /// The report row.
-    pub row: Row,
-    /// The report token.
-    pub token: String,
+    /// The report's listing row.
+    pub listing: ReportListing,
     /// Its queries, each with its charts.
     pub queries: Vec<QueryData>,
     /// Tokens of the datasets it imports.
@@ -57,9 +57,9 @@ pub struct ReportData {
 #[derive(Debug, Clone)]
 pub struct QueryData {
     /// The query row.
-    pub row: Row,
+    pub row: QueryRow,
     /// Its chart rows.
-    pub charts: Vec<Row>,
+    pub charts: Vec<ChartRow>,
 }
 
 /// What the report listing says about imported datasets.
@@ -75,8 +75,7 @@ enum Imports {
 
 #[derive(Debug)]
 struct Listing {
-    row: Row,
-    token: String,
+    row: ReportListing,
     imports: Imports,
 }
 
@@ -99,8 +98,16 @@ pub async fn fetch_workspace(
     };
     ctx.authenticate().await?;
     let (data_sources, definitions, members, (collections, reports, datasets)) = tokio::try_join!(
-        ctx.list_if(config.assets.needs_data_sources(), "data_sources"),
-        ctx.list_if(config.assets.needs_definitions(), "definitions"),
+        ctx.rows_if(
+            config.assets.needs_data_sources(),
+            "data_sources",
+            DatasourceRow::from_mode
+        ),
+        ctx.rows_if(
+            config.assets.needs_definitions(),
+            "definitions",
+            DefinitionRow::from_mode
+        ),
         ctx.members(),
         ctx.collections(),
     )?;
@@ -157,6 +164,16 @@ impl Ctx<'_> {
         Ok(items)
     }
 
+    /// A workspace-level list reduced to rows; empty when not needed.
+    async fn rows_if<T>(
+        &self,
+        needed: bool,
+        key: &'static str,
+        row: fn(&Value) -> T,
+    ) -> Result<Vec<T>> {
+        Ok(self.list_if(needed, key).await?.iter().map(row).collect())
+    }
+
     async fn paged(
         &self,
         segments: &[&str],
@@ -169,12 +186,12 @@ impl Ctx<'_> {
     }
 
     /// Memberships, then each member's user.
-    async fn members(&self) -> Result<Vec<Row>> {
+    async fn members(&self) -> Result<Vec<MemberRow>> {
         if !self.config.assets.needs_members() {
             return Ok(Vec::new());
         }
         let memberships = self.list_if(true, "memberships").await?;
-        let rows: Vec<Row> = stream::iter(memberships.iter())
+        let rows: Vec<MemberRow> = stream::iter(memberships.iter())
             .map(|m| self.member(m))
             .buffered(self.concurrency())
             .try_collect()
@@ -182,7 +199,7 @@ impl Ctx<'_> {
         Ok(rows)
     }
 
-    async fn member(&self, membership: &Value) -> Result<Row> {
+    async fn member(&self, membership: &Value) -> Result<MemberRow> {
         let username = hal::str_field(membership, "member_username")
             .map(str::to_owned)
             .or_else(|| {
@@ -191,7 +208,7 @@ impl Ctx<'_> {
                     .map(str::to_owned)
             });
         let Some(username) = username else {
-            return Ok(rows::member_row(None, membership));
+            return Ok(MemberRow::from_mode(None, membership));
         };
         let user = self
             .client
@@ -203,11 +220,11 @@ impl Ctx<'_> {
             self.problems
                 .report("member", &username, gone.into(), message)?;
         }
-        Ok(rows::member_row(user.ok().as_ref(), membership))
+        Ok(MemberRow::from_mode(user.ok().as_ref(), membership))
     }
 
     /// Collections, then their reports and datasets.
-    async fn collections(&self) -> Result<(Vec<Row>, Vec<ReportData>, Vec<ReportData>)> {
+    async fn collections(&self) -> Result<(Vec<CollectionRow>, Vec<ReportData>, Vec<ReportData>)> {
         let assets = &self.config.assets;
         if !assets.needs_collections() {
             return Ok(Default::default());
@@ -230,7 +247,7 @@ impl Ctx<'_> {
         let mut rows = Vec::with_capacity(kept.len());
         for space in &kept {
             self.check_named_item("collection", space)?;
-            rows.push(rows::collection_row(space));
+            rows.push(CollectionRow::from_mode(space));
         }
         if !assets.needs_reports() && !assets.needs_datasets() {
             return Ok((rows, Vec::new(), Vec::new()));
@@ -332,10 +349,7 @@ impl Ctx<'_> {
             if self.keeps_report(&item) {
                 self.check_named_item(asset, &item)?;
                 listings.push(Listing {
-                    row: rows::report_row(&item, &self.config.host),
-                    token: hal::str_field(&item, "token")
-                        .unwrap_or_default()
-                        .to_owned(),
+                    row: ReportListing::from_mode(&item, &self.config.host),
                     imports: imports_of(&item),
                 });
             }
@@ -361,12 +375,13 @@ impl Ctx<'_> {
     /// A report's queries (and their charts) and, if needed, its imports.
     async fn fetch_report(&self, listing: Listing, dataset: bool) -> Result<ReportData> {
         let assets = &self.config.assets;
-        let want_queries = !listing.token.is_empty() && (dataset || assets.needs_queries());
+        let token = listing.row.token().to_owned();
+        let want_queries = !token.is_empty() && (dataset || assets.needs_queries());
         let want_detail =
             !dataset && assets.needs_imports() && matches!(listing.imports, Imports::Ask);
         let (queries, detail) = tokio::try_join!(
             self.queries(want_queries, &listing, dataset),
-            self.detail(want_detail, &listing.token),
+            self.detail(want_detail, &token),
         )?;
         let imports = match (listing.imports, detail) {
             (Imports::Known(tokens), _) => tokens,
@@ -375,8 +390,7 @@ impl Ctx<'_> {
         };
         logging::advance(&self.progress, 1, 0);
         Ok(ReportData {
-            row: listing.row,
-            token: listing.token,
+            listing: listing.row,
             queries,
             imports,
         })
@@ -391,13 +405,13 @@ impl Ctx<'_> {
         if !wanted {
             return Ok(Vec::new());
         }
-        let token = listing.token.as_str();
+        let token = listing.row.token();
         let segments = [self.ws, "reports", token, "queries"];
         let queries = match self.paged(&segments, &[], "queries", Scope::Item).await? {
             Ok(queries) => queries,
             Err(gone) => {
                 let asset = if dataset { "dataset" } else { "report" };
-                let name = listing.row.get("name").and_then(Value::as_str);
+                let name = listing.row.name.as_str();
                 let message = format!(
                     "{asset} {token} ({}): {gone} when fetching its queries; kept with its listing fields",
                     name.unwrap_or("unnamed")
@@ -412,7 +426,7 @@ impl Ctx<'_> {
     }
 
     async fn query(&self, report: &str, query: &Value, with_charts: bool) -> Result<QueryData> {
-        let row = rows::query_row(query, report);
+        let row = QueryRow::from_mode(query, report);
         let token = hal::str_field(query, "token").unwrap_or_default();
         if !with_charts || token.is_empty() {
             return Ok(QueryData {
@@ -432,7 +446,7 @@ impl Ctx<'_> {
         };
         let charts = charts
             .iter()
-            .map(|c| rows::chart_row(c, report, token))
+            .map(|c| ChartRow::from_mode(c, report, token))
             .collect();
         Ok(QueryData { row, charts })
     }

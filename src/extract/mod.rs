@@ -13,6 +13,7 @@ pub mod fetch;
 mod lineage_rows;
 pub mod problems;
 pub mod rows;
+mod stream;
 mod write;
 
 use std::path::Path;
@@ -80,8 +81,14 @@ pub async fn run(config: &ExtractConfig) -> Result<RunReport> {
     let client = ModeClient::new(config)?;
     let problems = problems::Problems::new(config.strict);
     let workspace = fetch::fetch_workspace(&client, config, &problems).await?;
-    write::check_data_sources(&workspace, config, &problems)?;
-    let files = write::write_run(config, ts, workspace, &problems, &client, started)?;
+    let context = write::RunContext {
+        config,
+        ts,
+        problems: &problems,
+        client: &client,
+        started,
+    };
+    let files = write::write_run(&context, &workspace)?;
     Ok(RunReport {
         ts,
         files,
