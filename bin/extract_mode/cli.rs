@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
 use mode_extractor::config::{ExtractConfig, Filters};
+use mode_extractor::extract::StoreSettings;
 use mode_extractor::extract::assets::{Asset, AssetSet};
 use mode_extractor::http::pace::RateLimit;
 use mode_extractor::http::{RetryPolicy, Timeouts, parse_base_url};
@@ -132,6 +133,24 @@ pub struct Cli {
     #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u16).range(1..=1000), value_name = "N")]
     per_page: u16,
 
+    /// State file (SQLite) remembering the last complete run: later runs fetch
+    /// only what changed and write {ts}-changes.json
+    #[arg(long, env = "MODE_EXTRACTOR_STATE", value_name = "PATH")]
+    state: Option<PathBuf>,
+
+    /// With --state: fetch everything this time (the state is still updated)
+    #[arg(long)]
+    full: bool,
+
+    /// With --state: fetch everything when the last full fetch is older than this
+    #[arg(long, default_value = "7days", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    full_refresh_after: Duration,
+
+    /// With --state: delete nothing when more than this share of an asset's
+    /// rows would go (e.g. 20%, 0.2)
+    #[arg(long, default_value = "20%", value_parser = parse_share, value_name = "SHARE")]
+    max_deletions: f64,
+
     /// Only warnings and errors on stderr; no progress bar
     #[arg(short, long)]
     quiet: bool,
@@ -156,7 +175,32 @@ fn after_help() -> String {
     )
 }
 
+/// `20%` or `0.2` → 0.2; between 0 and 1.
+fn parse_share(text: &str) -> Result<f64, String> {
+    let text = text.trim();
+    let share = match text.strip_suffix('%') {
+        Some(percent) => percent.trim().parse::<f64>().map(|p| p / 100.0),
+        None => text.parse::<f64>(),
+    }
+    .map_err(|_| format!("'{text}' is not a share such as 20% or 0.2"))?;
+    if (0.0..=1.0).contains(&share) {
+        Ok(share)
+    } else {
+        Err(format!("'{text}' is not between 0% and 100%"))
+    }
+}
+
 impl Cli {
+    /// The state settings (`--state` and the flags that go with it).
+    pub fn store_settings(&self) -> StoreSettings {
+        StoreSettings {
+            path: self.state.clone().filter(|p| !p.as_os_str().is_empty()),
+            full: self.full,
+            full_refresh_after: self.full_refresh_after,
+            max_deletions: self.max_deletions,
+        }
+    }
+
     /// Log settings, needed before anything else.
     pub fn log_options(&self) -> LogOptions {
         LogOptions {
@@ -225,5 +269,13 @@ mod tests {
     #[test]
     fn verify_cli() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn shares() {
+        assert_eq!(parse_share("20%"), Ok(0.2));
+        assert_eq!(parse_share("0.5"), Ok(0.5));
+        assert!(parse_share("120%").is_err());
+        assert!(parse_share("lots").is_err());
     }
 }

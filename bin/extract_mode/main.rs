@@ -6,6 +6,7 @@ mod cli;
 use std::process::ExitCode as ProcessExit;
 
 use clap::Parser;
+use mode_extractor::extract::StoreSettings;
 use mode_extractor::{Error, ExitCode, extract, logging};
 
 fn main() -> ProcessExit {
@@ -14,7 +15,11 @@ fn main() -> ProcessExit {
     let dotenv = load_dotenv();
     let cli = cli::Cli::parse();
     logging::init(cli.log_options());
-    let code = match dotenv.and_then(|()| cli.into_config()).and_then(run) {
+    let state = cli.store_settings();
+    let code = match dotenv
+        .and_then(|()| cli.into_config())
+        .and_then(|config| run(config, state))
+    {
         Ok(code) => code,
         Err(err) => {
             eprintln!("extract-mode: error: {err}");
@@ -24,12 +29,12 @@ fn main() -> ProcessExit {
     code.into()
 }
 
-fn run(config: mode_extractor::ExtractConfig) -> Result<ExitCode, Error> {
+fn run(config: mode_extractor::ExtractConfig, state: StoreSettings) -> Result<ExitCode, Error> {
     let runtime = tokio::runtime::Runtime::new()
         .map_err(|e| Error::Internal(format!("cannot start the async runtime: {e}")))?;
     runtime.block_on(async {
         tokio::select! {
-            report = extract::run(&config) => {
+            report = extract::run_with_state(&config, &state) => {
                 let report = report?;
                 let (calls, retries, limited) = report.api;
                 tracing::info!(

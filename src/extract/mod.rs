@@ -9,10 +9,12 @@
 //! ```
 
 pub mod assets;
+mod deletions;
 pub mod fetch;
 mod lineage_rows;
 pub mod problems;
 pub mod rows;
+pub mod store;
 mod stream;
 mod write;
 
@@ -27,6 +29,7 @@ use crate::output::atomic::TEMP_PREFIX;
 use crate::output::{DirLock, FileRecord, LockMode};
 
 pub use problems::{ItemProblem, ProblemKind};
+pub use store::{Fetch, StoreSettings};
 
 /// What a finished run produced.
 #[derive(Debug, Clone)]
@@ -54,14 +57,27 @@ impl RunReport {
     }
 }
 
-/// Runs one extraction into `config.output`.
+/// Runs one extraction into `config.output`, without a state (a full run,
+/// castor's behaviour): [`run_with_state`] with the default settings.
 ///
 /// # Errors
-/// [`Error::Io`] when the output directory cannot be created or written,
-/// [`Error::Locked`] when another run holds it, and every fatal error of
-/// [`fetch::fetch_workspace`]. On any error no summary is written, and no
-/// partially written file is left under a final name.
+/// As [`run_with_state`].
 pub async fn run(config: &ExtractConfig) -> Result<RunReport> {
+    run_with_state(config, &StoreSettings::default()).await
+}
+
+/// Runs one extraction into `config.output`; with `state.path`, an
+/// incremental one against the state's previous complete run, which it
+/// then replaces (see [`store`]).
+///
+/// # Errors
+/// [`Error::Io`] when the output directory, the run's store or the state
+/// cannot be created or written, [`Error::Locked`] when another run holds
+/// the directory, [`Error::Config`] for a state of a newer schema, and every
+/// fatal error of [`fetch::fetch_workspace`]. On any error no summary is
+/// written, no partially written file is left under a final name, and the
+/// state is unchanged.
+pub async fn run_with_state(config: &ExtractConfig, state: &StoreSettings) -> Result<RunReport> {
     let started = Instant::now();
     let ts = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -79,16 +95,29 @@ pub async fn run(config: &ExtractConfig) -> Result<RunReport> {
     .map_err(|e| Error::Internal(format!("lock task failed: {e}")))??;
     remove_stale_temp_files(&dir);
     let client = ModeClient::new(config)?;
+    let store = store::Store::open(state, &dir, state_key(config), ts)?;
+    if let Fetch::Full(why) = store.fetch()
+        && store.has_state()
+    {
+        tracing::info!("Full fetch: {why}");
+    } else if store.incremental() {
+        tracing::info!(
+            "Incremental fetch against the state's run of {}",
+            store.previous().map_or(0, |p| p.ts)
+        );
+    }
     let problems = problems::Problems::new(config.strict);
-    let workspace = fetch::fetch_workspace(&client, config, &problems).await?;
+    fetch::fetch_workspace(&client, config, &problems, &store).await?;
     let context = write::RunContext {
         config,
         ts,
         problems: &problems,
         client: &client,
         started,
+        store: &store,
     };
-    let files = write::write_run(&context, &workspace)?;
+    let files = write::write_run(&context)?;
+    store.commit(ts)?;
     Ok(RunReport {
         ts,
         files,
@@ -96,6 +125,19 @@ pub async fn run(config: &ExtractConfig) -> Result<RunReport> {
         api: client.counters().snapshot(),
         duration: started.elapsed(),
     })
+}
+
+/// What a state is about: host, workspace, and the selection it was made with.
+fn state_key(config: &ExtractConfig) -> store::StateKey {
+    store::StateKey {
+        host: config.host.as_str().trim_end_matches('/').to_owned(),
+        workspace: config.workspace.clone(),
+        selection: serde_json::json!({
+            "assets": config.assets.names(),
+            "filters": config.filters.to_json(),
+        })
+        .to_string(),
+    }
 }
 
 /// Removes `.tmp-*` files a killed run may have left (we hold the lock, so no

@@ -30,6 +30,11 @@ pub enum ProblemKind {
     NullName,
     /// A query's `data_source_id` is not among the workspace's data sources.
     UnknownDataSource,
+    /// Missing from its collection's listing, yet its detail places it in a
+    /// kept collection (kept from the previous run).
+    Unlisted,
+    /// More than `--max-deletions` of an asset would be deleted: none is.
+    TooManyDeletions,
 }
 
 impl From<Gone> for ProblemKind {

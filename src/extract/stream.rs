@@ -17,9 +17,13 @@ use std::collections::HashMap;
 use serde_json::Value;
 
 use super::assets::{Asset, AssetSet};
-use super::fetch::{ReportData, Workspace};
 use super::lineage_rows::LineageContext;
-use super::rows::{DatasetRow, MemberRow, ReportListing, ReportRow, RunRow};
+use super::rows::{
+    ChartRow, DatasetRow, DatasourceRow, DefinitionRow, MemberRow, QueryRow, ReportListing,
+    ReportRow, RunRow,
+};
+use super::store::Store;
+use super::store::items::{CHART_SHIFT, Kind};
 use crate::error::Result;
 
 /// Derives the computed fields of a run's rows.
@@ -62,11 +66,7 @@ impl Derive {
     }
 
     /// A dataset's row (`creator_email` stays `null`, as it always has).
-    pub fn dataset(
-        &self,
-        listing: ReportListing,
-        queries: Vec<super::rows::QueryRow>,
-    ) -> DatasetRow {
+    pub fn dataset(&self, listing: ReportListing, queries: Vec<QueryRow>) -> DatasetRow {
         let imported_by = self
             .importers
             .get(listing.token())
@@ -80,88 +80,98 @@ impl Derive {
     }
 
     /// The lineage row of a query, when lineage is written.
-    pub fn lineage_row(&self, report: &str, query: &super::rows::QueryRow) -> Option<RunRow> {
+    pub fn lineage_row(&self, report: &str, query: &QueryRow) -> Option<RunRow> {
         let context = self.lineage.as_ref()?;
         Some(RunRow::Lineage(context.row(report, query)))
     }
 }
 
-/// Feeds every row of a fetched workspace to `sink`, in stream order.
+/// Feeds every row of the run's store to `sink`, in stream order.
 ///
 /// # Errors
-/// The first error `sink` returns.
+/// [`crate::Error::Io`] when the store cannot be read, and the first error
+/// `sink` returns.
 pub fn each_row(
-    ws: &Workspace,
+    store: &Store,
     assets: &AssetSet,
     sink: &mut dyn FnMut(RunRow) -> Result<()>,
 ) -> Result<()> {
     let mut derive = Derive::default();
-    derive.members(&ws.members);
-    for report in &ws.reports {
-        for dataset in &report.imports {
-            derive.import(report.listing.token(), dataset);
-        }
-    }
+    let sources: Vec<DatasourceRow> = top(store, Kind::Datasource)?;
+    let definitions: Vec<DefinitionRow> = top(store, Kind::Definition)?;
     if assets.writes(Asset::Lineage) {
-        derive.lineage(LineageContext::new(&ws.data_sources, &ws.definitions));
+        derive.lineage(LineageContext::new(&sources, &definitions));
     }
-    for row in &ws.data_sources {
-        sink(RunRow::Datasource(row.clone()))?;
-    }
-    for row in &ws.definitions {
-        sink(RunRow::Definition(row.clone()))?;
-    }
-    for row in &ws.members {
-        sink(RunRow::Member(row.clone()))?;
-    }
-    for row in &ws.collections {
-        sink(RunRow::Collection(row.clone()))?;
-    }
-    for report in &ws.reports {
-        report_rows(&derive, report, sink)?;
-    }
-    for dataset in &ws.datasets {
-        dataset_rows(&derive, dataset, sink)?;
-    }
-    Ok(())
+    sources
+        .into_iter()
+        .try_for_each(|row| sink(RunRow::Datasource(row)))?;
+    definitions
+        .into_iter()
+        .try_for_each(|row| sink(RunRow::Definition(row)))?;
+    store.each(Kind::Member, |_, row: MemberRow| {
+        derive.members([&row]);
+        sink(RunRow::Member(row))
+    })?;
+    store.each(Kind::Collection, |_, row| sink(RunRow::Collection(row)))?;
+    store.imports(|report, dataset| derive.import(report, dataset))?;
+    store.each(Kind::Report, |token, listing| {
+        report_rows(store, &derive, &token, listing, sink)
+    })?;
+    store.each(Kind::Dataset, |token, listing| {
+        dataset_rows(store, &derive, &token, listing, sink)
+    })
+}
+
+/// Every top-level item of `kind` (data sources, definitions: few).
+fn top<T: serde::de::DeserializeOwned + Default>(store: &Store, kind: Kind) -> Result<Vec<T>> {
+    Ok(store
+        .all(kind, "")?
+        .into_iter()
+        .map(|(_, _, row)| row)
+        .collect())
 }
 
 fn report_rows(
+    store: &Store,
     derive: &Derive,
-    report: &ReportData,
+    token: &str,
+    listing: ReportListing,
     sink: &mut dyn FnMut(RunRow) -> Result<()>,
 ) -> Result<()> {
-    let token = report.listing.token();
-    sink(RunRow::Report(derive.report(report.listing.clone())))?;
-    for query in &report.queries {
-        if let Some(lineage) = derive.lineage_row(token, &query.row) {
+    sink(RunRow::Report(derive.report(listing)))?;
+    let queries = store.all::<QueryRow>(Kind::Query, token)?;
+    let mut charts = store
+        .all::<ChartRow>(Kind::Chart, token)?
+        .into_iter()
+        .peekable();
+    for (index, _, query) in queries {
+        if let Some(lineage) = derive.lineage_row(token, &query) {
             sink(lineage)?;
         }
-        sink(RunRow::Query(query.row.clone()))?;
-        for chart in &query.charts {
-            sink(RunRow::Chart(chart.clone()))?;
+        sink(RunRow::Query(query))?;
+        while let Some((_, _, chart)) = charts.next_if(|(ord, _, _)| ord >> CHART_SHIFT == index) {
+            sink(RunRow::Chart(chart))?;
         }
     }
     Ok(())
 }
 
 fn dataset_rows(
+    store: &Store,
     derive: &Derive,
-    dataset: &ReportData,
+    token: &str,
+    listing: ReportListing,
     sink: &mut dyn FnMut(RunRow) -> Result<()>,
 ) -> Result<()> {
-    let token = dataset.listing.token();
-    let lineage: Vec<RunRow> = dataset
-        .queries
-        .iter()
-        .filter_map(|q| derive.lineage_row(token, &q.row))
+    let queries: Vec<QueryRow> = store
+        .all(Kind::DatasetQuery, token)?
+        .into_iter()
+        .map(|(_, _, row)| row)
         .collect();
-    let queries = dataset.queries.iter().map(|q| q.row.clone()).collect();
-    sink(RunRow::Dataset(
-        derive.dataset(dataset.listing.clone(), queries),
-    ))?;
-    for row in lineage {
-        sink(row)?;
-    }
-    Ok(())
+    let lineage: Vec<RunRow> = queries
+        .iter()
+        .filter_map(|q| derive.lineage_row(token, q))
+        .collect();
+    sink(RunRow::Dataset(derive.dataset(listing, queries)))?;
+    lineage.into_iter().try_for_each(sink)
 }

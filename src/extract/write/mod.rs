@@ -13,6 +13,7 @@
 //! disk, `--strict`'s first item problem) ends the run with no file renamed
 //! into place after it.
 
+mod changes;
 mod checks;
 mod files;
 mod summary;
@@ -21,9 +22,9 @@ use std::time::Instant;
 
 use serde_json::{Map, Value};
 
-use super::fetch::Workspace;
 use super::problems::Problems;
 use super::rows::RunRow;
+use super::store::Store;
 use super::stream;
 use crate::config::ExtractConfig;
 use crate::error::Result;
@@ -67,6 +68,8 @@ pub struct RunContext<'a> {
     pub client: &'a ModeClient,
     /// When the run started.
     pub started: Instant,
+    /// The run's store: the rows' source, and the state.
+    pub store: &'a Store,
 }
 
 /// The writers of a run, in the order they are finished.
@@ -81,19 +84,22 @@ pub fn writers<'a>(run: &'a RunContext<'a>) -> Result<Vec<Box<dyn Writer + 'a>>>
     for asset in run.config.assets.iter() {
         writers.push(Box::new(files::AssetFile::create(run, asset)?));
     }
+    if run.store.has_state() {
+        writers.push(Box::new(changes::Changes::create(run, run.store)?));
+    }
     writers.push(Box::new(summary::ErrorsLog::new(run)));
     writers.push(Box::new(summary::Summary::new(run)));
     Ok(writers)
 }
 
-/// Streams a fetched workspace through the run's writers and returns every
+/// Streams the run's store through the run's writers and returns every
 /// file written, summary last.
 ///
 /// # Errors
 /// The first writer error.
-pub fn write_run(run: &RunContext<'_>, ws: &Workspace) -> Result<Vec<FileRecord>> {
+pub fn write_run(run: &RunContext<'_>) -> Result<Vec<FileRecord>> {
     let mut writers = writers(run)?;
-    stream::each_row(ws, &run.config.assets, &mut |row| {
+    stream::each_row(run.store, &run.config.assets, &mut |row| {
         writers.iter_mut().try_for_each(|w| w.row(&row))
     })?;
     let mut written = Written::default();
