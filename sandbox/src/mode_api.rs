@@ -31,7 +31,7 @@ pub(crate) async fn handle(
     kill: ConnKill,
 ) -> Response {
     let route = Route::parse(path);
-    let kind = route.kind(&shared.store.workspace);
+    let kind = route.kind(&shared.served().store.workspace);
     shared.stats_mut(|s| s.api_request(kind, path));
     tokio::time::sleep(shared.config.latency).await;
     let response = match gate(&shared, headers) {
@@ -117,7 +117,8 @@ async fn faulted(shared: &Shared, route: &Route, query: &str, kill: ConnKill) ->
 
 /// The real answer: 403, 404 or the HAL body.
 fn answer(shared: &Shared, route: &Route, query: &str) -> Response {
-    let store = &shared.store;
+    let served = shared.served();
+    let store = &served.store;
     let workspace_level = match route {
         Route::Named(name) => *name == store.workspace,
         other => other.workspace().is_some(),

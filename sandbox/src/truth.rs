@@ -21,8 +21,10 @@ pub struct Truth {
     /// Every collection, personal ones included (`/api/{ws}/spaces?filter=all`).
     pub spaces: Vec<Value>,
     /// Every report of every collection as listed by
-    /// `/api/{ws}/spaces/{s}/reports`, archived ones included, in collection
-    /// order then listing order. Datasets are not included.
+    /// `/api/{ws}/spaces/{s}/reports`, archived ones included. Generated in
+    /// collection order then listing order; a collection lists its reports in
+    /// the order of this list (reports added by a simulated day come last).
+    /// Datasets are not included.
     pub reports: Vec<Value>,
     /// Every dataset (`type: "DatasetReport"`) as listed by
     /// `/api/{ws}/spaces/{s}/datasets`.

@@ -2,6 +2,7 @@
 //! a started server, plus the generator's invariants.
 
 mod api;
+mod day;
 mod faults;
 mod generator;
 mod ingest;
