@@ -23,12 +23,23 @@ pub struct Change {
     pub name: Option<String>,
 }
 
-/// Today's rows and the previous run's, one per token (the first).
+/// Today's rows and the previous run's of the assets written today (`?2`:
+/// their names, comma-separated), one per token (the first).
 const SIDES: &str = "
 WITH today AS (SELECT asset, token, min(ord) AS ord, name, hash FROM main.written
                GROUP BY asset, token),
      before AS (SELECT asset, token, min(ord) AS ord, name, hash FROM state.written
-                WHERE workspace_id = ?1 GROUP BY asset, token)";
+                WHERE workspace_id = ?1 AND instr(',' || ?2 || ',', ',' || asset || ',') > 0
+                GROUP BY asset, token)";
+
+/// `"report,query,…"`.
+fn names(assets: &[Asset]) -> String {
+    assets
+        .iter()
+        .map(|a| a.name())
+        .collect::<Vec<_>>()
+        .join(",")
+}
 
 impl Store {
     /// Records one row written to an asset file (`hash`: of the row without
@@ -56,11 +67,12 @@ impl Store {
         Ok(())
     }
 
-    /// Per asset: `(asset, rows deleted since the previous run, previous rows)`.
+    /// Per asset of `assets`: `(asset, rows deleted since the previous run,
+    /// previous rows)`.
     ///
     /// # Errors
     /// As [`Store::put_written`].
-    pub fn deletion_counts(&self) -> Result<Vec<(String, usize, usize)>> {
+    pub fn deletion_counts(&self, assets: &[Asset]) -> Result<Vec<(String, usize, usize)>> {
         let Some(previous) = self.previous() else {
             return Ok(Vec::new());
         };
@@ -71,7 +83,7 @@ impl Store {
         let conn = self.conn();
         let mut stmt = conn.prepare(&sql).map_err(|e| self.error(e))?;
         let rows = stmt
-            .query_map([previous.id], |r| {
+            .query_map(params![previous.id, names(assets)], |r| {
                 Ok((
                     r.get(0)?,
                     r.get::<_, i64>(1)? as usize,
@@ -104,13 +116,18 @@ impl Store {
         Ok(())
     }
 
-    /// Feeds every change since the previous run to `each`: by asset in file
-    /// order, then added and changed rows in file order, then deleted ones
-    /// in their previous order. Without a previous run every row is added.
+    /// Feeds every change of `assets` since the previous run to `each`: by
+    /// asset in file order, then added and changed rows in file order, then
+    /// deleted ones in their previous order. Without a previous run every
+    /// row is added.
     ///
     /// # Errors
     /// As [`Store::put_written`], and the first error of `each`.
-    pub fn changes(&self, mut each: impl FnMut(Change) -> Result<()>) -> Result<()> {
+    pub fn changes(
+        &self,
+        assets: &[Asset],
+        mut each: impl FnMut(Change) -> Result<()>,
+    ) -> Result<()> {
         let order: String = Asset::ALL
             .iter()
             .map(|a| format!(",{}", a.name()))
@@ -129,14 +146,16 @@ impl Store {
                    LEFT JOIN today t USING (asset, token) WHERE t.token IS NULL)"
             ),
             None => "SELECT * FROM (SELECT asset, token, 'added' AS change, name, 0 AS side,
-                         min(ord) AS ord FROM main.written WHERE ?1 = ?1 GROUP BY asset, token)"
+                         min(ord) AS ord FROM main.written WHERE ?1 = ?1 AND ?2 = ?2 GROUP BY asset, token)"
                 .to_owned(),
         };
         let sql = format!("{diff} ORDER BY instr('{order},', ',' || asset || ','), side, ord");
         let id = self.previous().map_or(0, |p| p.id);
         let conn = self.conn();
         let mut stmt = conn.prepare(&sql).map_err(|e| self.error(e))?;
-        let mut rows = stmt.query([id]).map_err(|e| self.error(e))?;
+        let mut rows = stmt
+            .query(params![id, names(assets)])
+            .map_err(|e| self.error(e))?;
         while let Some(row) = rows.next().map_err(|e| self.error(e))? {
             let change: String = row.get(2).map_err(|e| self.error(e))?;
             each(Change {

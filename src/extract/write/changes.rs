@@ -36,6 +36,7 @@ pub const ACTIVITY_KEYS: [&str; 4] = [
 /// The changes file and the run's `written` rows.
 pub struct Changes<'a> {
     store: &'a Store,
+    assets: Vec<Asset>,
     problems: &'a Problems,
     file: AtomicFile,
     ords: HashMap<Asset, i64>,
@@ -50,6 +51,7 @@ impl<'a> Changes<'a> {
         let name = format!("{}-changes.json", run.ts);
         Ok(Changes {
             store,
+            assets: run.config.assets.iter().collect(),
             problems: run.problems,
             file: AtomicFile::create(&run.config.output, &name)?,
             ords: HashMap::new(),
@@ -61,7 +63,7 @@ impl<'a> Changes<'a> {
     /// already kept by the fetch; this covers the other assets).
     fn fail_safe(&self) -> Result<()> {
         let max = self.store.max_deletions();
-        for (asset, deleted, previous) in self.store.deletion_counts()? {
+        for (asset, deleted, previous) in self.store.deletion_counts(&self.assets)? {
             if exceeds(deleted, previous, max) {
                 self.store.withhold_deletions(&asset)?;
                 let message = format!(
@@ -110,7 +112,7 @@ impl Writer for Changes<'_> {
         self.fail_safe()?;
         let mut count = 0usize;
         let file = &mut self.file;
-        self.store.changes(|change| {
+        self.store.changes(&self.assets, |change| {
             file.write_all(if count == 0 { b"[" } else { b"," })
                 .and_then(|()| serde_json::to_writer(&mut *file, &change).map_err(Into::into))
                 .map_err(|e| file.write_error(e))?;
