@@ -10,8 +10,14 @@
 //!   report its queries, each query's charts and, where the listing does not
 //!   say which datasets it imports, the report detail.
 //!
-//! Lists keep Mode's order (collections as listed, reports by collection then
-//! as listed), so two runs over the same workspace write the same files.
+//! Every row goes to the run's [`Store`] as it arrives, with its place in
+//! the files (`ord`: collections as listed, reports by collection then as
+//! listed), so two runs over the same workspace write the same files however
+//! the concurrent answers interleave. The report phase reads the listed
+//! reports back from the store a page at a time. With a state, a report whose
+//! fingerprint is unchanged reuses what is below it (no call), member users
+//! are fetched for new memberships only, and the previous run's reports
+//! missing today are settled by [`super::deletions`] before the report phase.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
