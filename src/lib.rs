@@ -13,7 +13,6 @@
 //! stand-in for both remote services, used by the tests, the demo and the
 //! benchmarks; it is not part of this library.
 
-pub mod config;
 pub mod error;
 pub mod exit;
 pub mod extract;
@@ -22,9 +21,11 @@ pub mod lineage;
 pub mod logging;
 pub mod mode;
 pub mod output;
+pub mod progress;
+pub mod settings;
 pub mod signal;
 pub mod upload;
 
-pub use config::ExtractConfig;
 pub use error::{Error, Result};
 pub use exit::ExitCode;
+pub use extract::{ExtractConfig, ExtractOptions};

@@ -62,11 +62,11 @@ async fn settle_kind(ctx: &Ctx<'_>, kind: Kind, kept_spaces: &[&str]) -> Result<
                 );
                 keep(ctx, kind, &token, ProblemKind::Unlisted, message)?;
             }
-            Some(Err(Gone::Forbidden)) => {
+            Some(Err(gone)) => {
                 let message = format!(
-                    "{label}: missing from its collection's listing and HTTP 403 on its detail (not proof of deletion); kept from the previous run"
+                    "{label}: missing from its collection's listing and its detail {gone} (not proof of deletion); kept from the previous run"
                 );
-                keep(ctx, kind, &token, ProblemKind::Inaccessible, message)?;
+                keep(ctx, kind, &token, (&gone).into(), message)?;
             }
         }
     }

@@ -32,11 +32,10 @@ use super::rows::{
 use super::store::Store;
 use super::store::items::{CHART_SHIFT, Imports, Kind, Listing, fingerprint};
 use super::store::source::PAGE;
-use crate::config::{ExtractConfig, Filters};
 use crate::error::Result;
-use crate::logging;
-use crate::mode::Fetched;
-use crate::mode::{List, ModeClient, Scope, fetch_all_pages, for_each_item, hal};
+use crate::extract::config::ExtractConfig;
+use crate::mode::{Fetched, List, ModeClient, Scope, fetch_all_pages, for_each_item, hal};
+use crate::progress::{CallCounter, Progress, Unit};
 
 /// Fetches the workspace into `store`, each row as it arrives. Item problems
 /// go to `problems`.
@@ -56,17 +55,24 @@ pub async fn fetch_workspace(
         problems,
         store,
         ws: client.workspace(),
-        progress: logging::progress_span("reports", 0),
+        progress: Progress::start(
+            "reports",
+            Unit::Items,
+            0,
+            config.progress_every,
+            Some(call_counter(client)),
+        ),
         reused: AtomicU64::new(0),
     };
-    ctx.authenticate().await?;
+    if config.assets.needs_data_sources() {
+        let sources = ctx.authenticate().await?;
+        for (ord, item) in sources.iter().enumerate() {
+            let row = DatasourceRow::from_mode(item);
+            let token = hal::str_field(item, "token");
+            store.put(Kind::Datasource, "", ord as i64, token, &row)?;
+        }
+    }
     tokio::try_join!(
-        ctx.rows_if(
-            config.assets.needs_data_sources(),
-            "data_sources",
-            Kind::Datasource,
-            |v| (DatasourceRow::from_mode(v), hal::str_field(v, "token"))
-        ),
         ctx.rows_if(
             config.assets.needs_definitions(),
             "definitions",
@@ -90,29 +96,28 @@ pub(super) struct Ctx<'a> {
     pub(super) problems: &'a Problems,
     pub(super) store: &'a Store,
     pub(super) ws: &'a str,
-    progress: tracing::Span,
+    progress: Progress,
     reused: AtomicU64,
 }
 
 impl Ctx<'_> {
     fn concurrency(&self) -> usize {
-        self.config.concurrency.max(1)
+        self.config.mode.concurrency.max(1)
     }
 
-    /// `GET /api/account`: proves the credentials before anything else.
-    async fn authenticate(&self) -> Result<()> {
-        let url = self.client.url(&["account"], &[]);
-        let account = self.client.get(url, Scope::Item).await?.ok();
-        let who = account
-            .as_ref()
-            .and_then(|a| hal::str_field(a, "username"))
-            .unwrap_or("(unknown user)");
+    /// The data sources, first and alone: a real list that every token kind
+    /// may read proves the credentials and the workspace before anything runs
+    /// in parallel. (`GET /api/account` is "Not Supported" in Mode's spec and
+    /// answers 400 to a Workspace token, so nothing depends on it.) When the
+    /// data sources are not wanted, the first list of each branch proves them.
+    async fn authenticate(&self) -> Result<Vec<Value>> {
+        let sources = self.list_if(true, "data_sources").await?;
         tracing::info!(
-            "Authenticated to {} as {who}, workspace {}",
-            self.config.host,
+            "Connected to {}, workspace {}: credentials accepted",
+            self.config.mode.host,
             self.ws
         );
-        Ok(())
+        Ok(sources)
     }
 
     /// A workspace-level list, paged defensively; empty when not needed.
@@ -151,8 +156,15 @@ impl Ctx<'_> {
         key: &str,
         scope: Scope,
     ) -> Result<Fetched<Vec<Value>>> {
-        let per_page = self.config.per_page;
-        fetch_all_pages(self.client, segments, extra, key, per_page, scope).await
+        let list = List {
+            segments,
+            extra,
+            key,
+            per_page: self.config.per_page,
+            max_pages: self.config.max_pages,
+            scope,
+        };
+        fetch_all_pages(self.client, &list).await
     }
 
     /// Memberships, then each member's user (reused from the state when the
@@ -188,7 +200,7 @@ impl Ctx<'_> {
             .client
             .get(self.client.url(&[&username], &[]), Scope::Item)
             .await?;
-        if let Err(gone) = user {
+        if let Err(gone) = &user {
             let message =
                 format!("member '{username}': user {gone}; kept with the membership's fields");
             self.problems
@@ -243,28 +255,18 @@ impl Ctx<'_> {
             .iter()
             .fold((0, 0), |(r, d), (lr, ld)| (r + lr, d + ld));
         tracing::info!("Listed {reports} reports and {datasets} datasets; fetching their queries");
-        logging::advance(&self.progress, 0, reports + datasets);
+        self.progress.grow(reports + datasets);
         tokio::try_join!(self.fetch_all(Kind::Report), self.fetch_all(Kind::Dataset))?;
         Ok(())
     }
 
     fn keeps_collection(&self, space: &Value) -> bool {
-        let f = &self.config.filters;
-        if f.exclude_personal && hal::str_field(space, "space_type") == Some("private") {
-            return false;
-        }
-        let name = hal::str_field(space, "name");
-        Filters::keeps(&f.include_collections, &f.exclude_collections, name)
+        self.config.filters.keeps_collection(space)
     }
 
     /// Whether a report passes the report filters.
     pub(super) fn keeps_report(&self, report: &Value) -> bool {
-        let f = &self.config.filters;
-        if f.exclude_archived && report.get("archived") == Some(&Value::Bool(true)) {
-            return false;
-        }
-        let name = hal::str_field(report, "name");
-        Filters::keeps(&f.include_reports, &f.exclude_reports, name)
+        self.config.filters.keeps_report(report)
     }
 
     /// Reports problems of a listed collection, report or dataset.
@@ -311,6 +313,7 @@ impl Ctx<'_> {
             extra: &[],
             key: "reports",
             per_page: self.config.per_page,
+            max_pages: self.config.max_pages,
             scope: Scope::Item,
         };
         // Each report is reduced to its row as its page arrives and goes to
@@ -320,7 +323,7 @@ impl Ctx<'_> {
         let walked = for_each_item(self.client, &list, |item| {
             if self.keeps_report(&item) {
                 self.check_named_item(kind.name(), &item)?;
-                let row = ReportListing::from_mode(&item, &self.config.host);
+                let row = ReportListing::from_mode(&item, &self.config.mode.host);
                 let listing = Listing {
                     ord: high + position,
                     fingerprint: fingerprint(&row),
@@ -336,14 +339,14 @@ impl Ctx<'_> {
         if let Err(gone) = walked {
             let message = format!("collection {space}: {gone} when listing its {plural}");
             self.problems
-                .report("collection", space, gone.into(), message)?;
+                .report("collection", space, (&gone).into(), message)?;
             let kept = self.store.keep_previous_listing(kind, space, high)?;
             if kept > 0 {
                 tracing::warn!(
-                    "collection {space}: its {kept} {plural} of the previous run are kept (a failed listing deletes nothing)"
+                    "collection {space}: {kept} {plural} of the previous run kept (an incomplete listing deletes nothing)"
                 );
             }
-            return Ok(kept as u64);
+            return Ok(position as u64 + kept as u64);
         }
         Ok(position as u64)
     }
@@ -371,7 +374,7 @@ impl Ctx<'_> {
     async fn fetch_report(&self, kind: Kind, listing: Listing) -> Result<()> {
         if self.store.reuse_children(kind, &listing)? {
             self.reused.fetch_add(1, Ordering::Relaxed);
-            logging::advance(&self.progress, 1, 0);
+            self.progress.add(1);
             return self.store.set_complete(kind, listing.ord, true);
         }
         let dataset = kind == Kind::Dataset;
@@ -393,7 +396,7 @@ impl Ctx<'_> {
             self.store
                 .put(Kind::Import, token, ord as i64, Some(dataset), dataset)?;
         }
-        logging::advance(&self.progress, 1, 0);
+        self.progress.add(1);
         let complete = queries_complete && !matches!(detail, Some(Err(_)));
         self.store.set_complete(kind, listing.ord, complete)
     }
@@ -416,7 +419,7 @@ impl Ctx<'_> {
                     name.unwrap_or("unnamed")
                 );
                 self.problems
-                    .report(kind.name(), token, gone.into(), message)?;
+                    .report(kind.name(), token, (&gone).into(), message)?;
                 return Ok(false);
             }
         };
@@ -450,7 +453,8 @@ impl Ctx<'_> {
             Err(gone) => {
                 let message =
                     format!("query {token} of report {report}: {gone} when fetching its charts");
-                self.problems.report("query", token, gone.into(), message)?;
+                self.problems
+                    .report("query", token, (&gone).into(), message)?;
                 (Vec::new(), false)
             }
         };
@@ -472,6 +476,12 @@ impl Ctx<'_> {
         let url = self.client.url(&[self.ws, "reports", token], &[]);
         Ok(Some(self.client.get(url, Scope::Item).await?))
     }
+}
+
+/// The client's call count, for progress lines.
+fn call_counter(client: &ModeClient) -> CallCounter {
+    let client = client.clone();
+    std::sync::Arc::new(move || client.counters().snapshot().0)
 }
 
 /// What a report listing says about imported datasets (mode-api.md §2 note 8).

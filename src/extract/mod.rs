@@ -9,9 +9,11 @@
 //! ```
 
 pub mod assets;
+pub mod config;
 mod deletions;
 pub mod fetch;
 mod lineage_rows;
+pub mod preview;
 pub mod problems;
 pub mod rows;
 pub mod store;
@@ -21,12 +23,12 @@ mod write;
 use std::path::Path;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use crate::config::ExtractConfig;
 use crate::error::{Error, Result};
 use crate::exit::ExitCode;
 use crate::mode::ModeClient;
 use crate::output::atomic::TEMP_PREFIX;
 use crate::output::{DirLock, FileRecord, LockMode};
+pub use config::{Action, ExtractConfig, ExtractOptions, Filters};
 
 pub use problems::{ItemProblem, ProblemKind};
 pub use store::{Fetch, StoreSettings};
@@ -57,16 +59,7 @@ impl RunReport {
     }
 }
 
-/// Runs one extraction into `config.output`, without a state (a full run,
-/// castor's behaviour): [`run_with_state`] with the default settings.
-///
-/// # Errors
-/// As [`run_with_state`].
-pub async fn run(config: &ExtractConfig) -> Result<RunReport> {
-    run_with_state(config, &StoreSettings::default()).await
-}
-
-/// Runs one extraction into `config.output`; with `state.path`, an
+/// Runs one extraction into `config.output`; with `config.state.path`, an
 /// incremental one against the state's previous complete run, which it
 /// then replaces (see [`store`]).
 ///
@@ -77,7 +70,7 @@ pub async fn run(config: &ExtractConfig) -> Result<RunReport> {
 /// fatal error of [`fetch::fetch_workspace`]. On any error no summary is
 /// written, no partially written file is left under a final name, and the
 /// state is unchanged.
-pub async fn run_with_state(config: &ExtractConfig, state: &StoreSettings) -> Result<RunReport> {
+pub async fn run(config: &ExtractConfig) -> Result<RunReport> {
     let started = Instant::now();
     let ts = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -94,8 +87,8 @@ pub async fn run_with_state(config: &ExtractConfig, state: &StoreSettings) -> Re
     .await
     .map_err(|e| Error::Internal(format!("lock task failed: {e}")))??;
     remove_stale_temp_files(&dir);
-    let client = ModeClient::new(config)?;
-    let store = store::Store::open(state, &dir, state_key(config), ts)?;
+    let client = ModeClient::new(&config.mode)?;
+    let store = store::Store::open(&config.state, &dir, state_key(config), ts)?;
     if let Fetch::Full(why) = store.fetch()
         && store.has_state()
     {
@@ -130,8 +123,8 @@ pub async fn run_with_state(config: &ExtractConfig, state: &StoreSettings) -> Re
 /// What a state is about: host, workspace, and the selection it was made with.
 fn state_key(config: &ExtractConfig) -> store::StateKey {
     store::StateKey {
-        host: config.host.as_str().trim_end_matches('/').to_owned(),
-        workspace: config.workspace.clone(),
+        host: config.mode.host.as_str().trim_end_matches('/').to_owned(),
+        workspace: config.workspace().to_owned(),
         selection: serde_json::json!({
             "assets": config.assets.names(),
             "filters": config.filters.to_json(),

@@ -304,27 +304,26 @@ impl Store {
         Ok(copied > 0)
     }
 
-    /// Replaces a collection's staged listing of `kind` by the previous
-    /// run's (its listing failed today: its reports are kept, not deleted);
-    /// `high` is the collection's index in the high 32 bits of `ord`.
-    /// Returns how many were kept.
+    /// Adds to a collection's staged listing of `kind` the previous run's
+    /// items of that collection that are not staged (its listing failed or
+    /// was cut today: nothing of it is deleted). They go after today's items
+    /// of the collection; `high` is its index in the high 32 bits of `ord`.
+    /// Returns how many were added.
     ///
     /// # Errors
     /// As [`Store::put`].
     pub fn keep_previous_listing(&self, kind: Kind, space: &str, high: i64) -> Result<usize> {
-        let conn = self.conn();
-        conn.execute(
-            "DELETE FROM items WHERE kind = ?1 AND parent = '' AND space = ?2",
-            params![kind.name(), space],
-        )
-        .map_err(|e| self.error(e))?;
         let Some(previous) = self.previous() else {
             return Ok(0);
         };
+        let conn = self.conn();
         conn.execute(
-            "INSERT OR REPLACE INTO items SELECT 0, kind, parent, ?4 + (ord & 4294967295), token,
-                 space, fingerprint, hint, complete, json
-             FROM state.items WHERE workspace_id = ?1 AND kind = ?2 AND parent = '' AND space = ?3",
+            "INSERT OR REPLACE INTO items SELECT 0, p.kind, p.parent,
+                 ?4 + 2147483648 + (p.ord & 2147483647), p.token, p.space, p.fingerprint, p.hint,
+                 p.complete, p.json
+             FROM state.items p WHERE p.workspace_id = ?1 AND p.kind = ?2 AND p.parent = ''
+                 AND p.space = ?3
+                 AND NOT EXISTS (SELECT 1 FROM items t WHERE t.kind = p.kind AND t.token = p.token)",
             params![previous.id, kind.name(), space, high],
         )
         .map_err(|e| self.error(e))

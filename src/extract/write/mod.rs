@@ -26,8 +26,8 @@ use super::problems::Problems;
 use super::rows::RunRow;
 use super::store::Store;
 use super::stream;
-use crate::config::ExtractConfig;
 use crate::error::Result;
+use crate::extract::config::ExtractConfig;
 use crate::mode::ModeClient;
 use crate::output::FileRecord;
 

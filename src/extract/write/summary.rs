@@ -6,8 +6,8 @@ use std::path::Path;
 use std::time::Instant;
 
 use super::{RunContext, Writer, Written};
-use crate::config::ExtractConfig;
 use crate::error::Result;
+use crate::extract::config::ExtractConfig;
 use crate::extract::problems::Problems;
 use crate::extract::rows::RunRow;
 use crate::mode::ModeClient;
@@ -79,8 +79,8 @@ impl<'a> Summary<'a> {
             connection_identity: ConnectionIdentity {
                 base_url: format!(
                     "{}/{}",
-                    config.host.as_str().trim_end_matches('/'),
-                    config.workspace
+                    config.mode.host.as_str().trim_end_matches('/'),
+                    config.workspace()
                 ),
             },
             client_name: CLIENT_NAME.into(),
