@@ -183,7 +183,8 @@ impl Store {
         let conn = self.conn();
         let mut stmt = conn
             .prepare_cached(
-                "UPDATE items SET complete = ?3 WHERE kind = ?1 AND parent = '' AND ord = ?2",
+                "UPDATE items SET complete = ?3
+                 WHERE workspace_id = 0 AND kind = ?1 AND parent = '' AND ord = ?2",
             )
             .map_err(|e| self.error(e))?;
         stmt.execute(params![kind.name(), ord, complete])
@@ -200,7 +201,7 @@ impl Store {
         let mut stmt = conn
             .prepare_cached(
                 "SELECT ord, json, fingerprint, hint FROM items
-                 WHERE kind = ?1 AND parent = '' AND ord > ?2 ORDER BY ord LIMIT ?3",
+                 WHERE workspace_id = 0 AND kind = ?1 AND parent = '' AND ord > ?2 ORDER BY ord LIMIT ?3",
             )
             .map_err(|e| self.error(e))?;
         let rows = stmt
@@ -323,7 +324,8 @@ impl Store {
                  p.complete, p.json
              FROM state.items p WHERE p.workspace_id = ?1 AND p.kind = ?2 AND p.parent = ''
                  AND p.space = ?3
-                 AND NOT EXISTS (SELECT 1 FROM items t WHERE t.kind = p.kind AND t.token = p.token)",
+                 AND NOT EXISTS (SELECT 1 FROM items t
+                     WHERE t.workspace_id = 0 AND t.kind = p.kind AND t.token = p.token)",
             params![previous.id, kind.name(), space, high],
         )
         .map_err(|e| self.error(e))
@@ -343,7 +345,8 @@ impl Store {
             .prepare_cached(
                 "SELECT p.token, json_extract(p.json, '$.name') FROM state.items p
                  WHERE p.workspace_id = ?1 AND p.kind = ?2 AND p.parent = '' AND p.token <> ''
-                 AND NOT EXISTS (SELECT 1 FROM items t WHERE t.kind = p.kind AND t.token = p.token)
+                 AND NOT EXISTS (SELECT 1 FROM items t
+                     WHERE t.workspace_id = 0 AND t.kind = p.kind AND t.token = p.token)
                  ORDER BY p.ord",
             )
             .map_err(|e| self.error(e))?;

@@ -29,7 +29,7 @@ impl Store {
         let mut stmt = conn
             .prepare_cached(
                 "SELECT ord, coalesce(token, ''), json FROM items
-                 WHERE kind = ?1 AND parent = ?2 AND ord > ?3 ORDER BY ord LIMIT ?4",
+                 WHERE workspace_id = 0 AND kind = ?1 AND parent = ?2 AND ord > ?3 ORDER BY ord LIMIT ?4",
             )
             .map_err(|e| self.error(e))?;
         let rows = stmt
@@ -89,8 +89,9 @@ impl Store {
         let mut stmt = conn
             .prepare_cached(
                 "SELECT i.parent, i.token FROM items i
-                 JOIN items r ON r.kind = 'report' AND r.parent = '' AND r.token = i.parent
-                 WHERE i.kind = 'import' ORDER BY r.ord, i.ord",
+                 JOIN items r ON r.workspace_id = 0 AND r.kind = 'report' AND r.parent = ''
+                     AND r.token = i.parent
+                 WHERE i.workspace_id = 0 AND i.kind = 'import' ORDER BY r.ord, i.ord",
             )
             .map_err(|e| self.error(e))?;
         let mut rows = stmt.query([]).map_err(|e| self.error(e))?;

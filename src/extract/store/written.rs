@@ -109,7 +109,8 @@ impl Store {
             "INSERT OR REPLACE INTO main.written SELECT 0, p.asset, ?3 + (p.ord % ?3), p.token,
                  p.name, p.hash FROM state.written p
              WHERE p.workspace_id = ?1 AND p.asset = ?2 AND NOT EXISTS
-                 (SELECT 1 FROM main.written t WHERE t.asset = p.asset AND t.token = p.token)",
+                 (SELECT 1 FROM main.written t
+                  WHERE t.workspace_id = 0 AND t.asset = p.asset AND t.token = p.token)",
             params![previous.id, asset, KEPT_ORD],
         )
         .map_err(|e| self.error(e))?;
