@@ -19,6 +19,7 @@ pub mod extract;
 pub mod http;
 pub mod lineage;
 pub mod logging;
+pub mod metrics;
 pub mod mode;
 pub mod output;
 pub mod progress;
@@ -26,6 +27,18 @@ pub mod settings;
 pub mod signal;
 pub mod upload;
 
+#[cfg(test)]
+mod proptests;
+
 pub use error::{Error, Result};
+
+/// The version both binaries print: the crate version and the commit they
+/// were built from, e.g. `0.1.0 (abc123def456)`.
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("MODE_EXTRACTOR_COMMIT"),
+    ")"
+);
 pub use exit::ExitCode;
 pub use extract::{ExtractConfig, ExtractOptions};

@@ -1,10 +1,14 @@
 //! Flags both binaries share, with the same spellings and rules: the network
-//! options and the logging options. Included by each binary's `cli.rs`.
+//! options, the logging options and `--metrics-file`. Included by each
+//! binary's `cli.rs`.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::ValueEnum;
+use mode_extractor::ExitCode;
 use mode_extractor::logging::{LogFormat, LogOptions};
+use mode_extractor::metrics::{Recorder, Tool};
 use mode_extractor::settings::limits::{self, NetOptions};
 
 /// The network flags both binaries share (same spellings, same rules).
@@ -82,6 +86,62 @@ impl LogFlags {
                 Format::Json => LogFormat::Json,
             },
         }
+    }
+}
+
+/// `--metrics-file`, shared by both binaries (see `mode_extractor::metrics`).
+#[derive(Debug, clap::Args)]
+pub struct MetricsFlags {
+    /// After the run, successful or not, write its metrics to this file
+    /// (Prometheus text format, replaced atomically: for node_exporter's
+    /// textfile collector); its directory must exist
+    #[arg(long, value_name = "PATH")]
+    pub metrics_file: Option<PathBuf>,
+}
+
+impl MetricsFlags {
+    /// A recorder whose clock starts now, when `--metrics-file` is given.
+    pub fn start(&self, tool: Tool) -> mode_extractor::Result<Option<Recorder>> {
+        let path = self.metrics_file.as_deref();
+        path.map(|p| Recorder::start(p, tool)).transpose()
+    }
+}
+
+/// Writes the metrics of a run that ended with `code`; a failure to write them
+/// is a warning, never a change of the run's exit code.
+pub fn finish_metrics(metrics: Option<Recorder>, code: ExitCode) {
+    if let Some(Err(err)) = metrics.map(|m| m.finish(code)) {
+        tracing::warn!("metrics not written: {err}");
+    }
+}
+
+/// `--completions SHELL` and `--man`: generated from the clap definitions.
+#[derive(Debug, clap::Args)]
+pub struct GenerateFlags {
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) and exit
+    #[arg(long, value_name = "SHELL")]
+    pub completions: Option<clap_complete::Shell>,
+
+    /// Print the man page (roff) and exit
+    #[arg(long)]
+    pub man: bool,
+}
+
+impl GenerateFlags {
+    /// Prints what was asked for to stdout; `true` when something was printed.
+    pub fn print<C: clap::CommandFactory>(&self) -> std::io::Result<bool> {
+        let mut command = C::command();
+        let name = command.get_name().to_owned();
+        let mut out = std::io::stdout().lock();
+        if let Some(shell) = self.completions {
+            clap_complete::generate(shell, &mut command, name, &mut out);
+            return Ok(true);
+        }
+        if self.man {
+            clap_mangen::Man::new(command).render(&mut out)?;
+            return Ok(true);
+        }
+        Ok(false)
     }
 }
 

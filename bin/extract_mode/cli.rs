@@ -13,7 +13,7 @@ use mode_extractor::extract::{Action, ExtractOptions, Filters};
 use mode_extractor::logging::LogOptions;
 use mode_extractor::settings::limits;
 
-use crate::flags::{LogFlags, NetFlags};
+use crate::flags::{GenerateFlags, LogFlags, MetricsFlags, NetFlags};
 use mode_extractor::ExitCode;
 use regex::Regex;
 
@@ -23,7 +23,7 @@ use regex::Regex;
 /// (castor's files), `-chart`, `-dataset`, `-definition`, `-lineage`,
 /// `-errors_logs`, and `{ts}-summary.json` last, into the output directory.
 #[derive(Debug, Parser)]
-#[command(name = "extract-mode", version, after_help = after_help(), max_term_width = 100, args_override_self = true)]
+#[command(name = "extract-mode", version = mode_extractor::VERSION, after_help = after_help(), max_term_width = 100, args_override_self = true)]
 pub struct Cli {
     /// Mode's base URL; https:// (http:// only for loopback hosts); default
     /// https://app.mode.com [env: CASTOR_MODE_ANALYTICS_HOST]
@@ -153,6 +153,12 @@ pub struct Cli {
 
     #[command(flatten)]
     log: LogFlags,
+
+    #[command(flatten)]
+    pub generate: GenerateFlags,
+
+    #[command(flatten)]
+    metrics: MetricsFlags,
 }
 
 /// `20%` or `0.2` → 0.2; between 0 and 1.
@@ -180,6 +186,11 @@ fn after_help() -> String {
 }
 
 impl Cli {
+    /// `--metrics-file`.
+    pub fn metrics(&self) -> &MetricsFlags {
+        &self.metrics
+    }
+
     /// Log settings, needed before anything else.
     pub fn log_options(&self) -> LogOptions {
         self.log.options()

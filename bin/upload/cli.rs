@@ -9,7 +9,7 @@ use mode_extractor::logging::LogOptions;
 use mode_extractor::settings::limits::{self, NetOptions};
 use mode_extractor::upload::{Options, settings as vars};
 
-use crate::flags::{LogFlags, NetFlags};
+use crate::flags::{GenerateFlags, LogFlags, MetricsFlags, NetFlags};
 
 const ABOUT: &str = "Push a file or a run directory to the catalog's ingest endpoint \
 (drop-in for castor-upload).";
@@ -21,7 +21,7 @@ directory); an empty variable counts as unset. Prefer --token-file, the environm
 
 /// `upload`'s flags.
 #[derive(Parser)]
-#[command(name = "upload", version, about = ABOUT, after_help = after_help())]
+#[command(name = "upload", version = mode_extractor::VERSION, about = ABOUT, after_help = after_help())]
 pub struct Cli {
     /// Catalog API token [env: CASTOR_UPLOADER_TOKEN]
     #[arg(short = 'k', long = "token", value_name = "TOKEN")]
@@ -93,6 +93,12 @@ pub struct Cli {
     retry_initial_delay_ms: Option<u64>,
     #[command(flatten)]
     log: LogFlags,
+
+    #[command(flatten)]
+    pub generate: GenerateFlags,
+
+    #[command(flatten)]
+    metrics: MetricsFlags,
 }
 
 fn after_help() -> String {
@@ -103,6 +109,11 @@ fn after_help() -> String {
 }
 
 impl Cli {
+    /// `--metrics-file`.
+    pub fn metrics(&self) -> &MetricsFlags {
+        &self.metrics
+    }
+
     /// How to log.
     pub fn log_options(&self) -> LogOptions {
         self.log.options()

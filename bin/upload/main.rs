@@ -7,25 +7,50 @@ mod flags;
 
 use std::path::Path;
 
+use mode_extractor::metrics::Tool;
 use mode_extractor::settings::Layers;
 use mode_extractor::upload::{self, UploadConfig, UploadReport};
 use mode_extractor::{Error, ExitCode, logging};
 
 fn main() -> std::process::ExitCode {
     let cli: cli::Cli = flags::parse_or_exit("upload");
+    match cli.generate.print::<cli::Cli>() {
+        Ok(true) => return ExitCode::Success.into(),
+        Ok(false) => {}
+        Err(e) => {
+            eprintln!("upload: error: cannot write to stdout: {e}");
+            return ExitCode::Io.into();
+        }
+    }
     logging::init(cli.log_options());
+    let mut metrics = match cli.metrics().start(Tool::Upload) {
+        Ok(metrics) => metrics,
+        Err(err) => return fail(&err).into(),
+    };
     let config = Layers::from_process(cli.flags(), Path::new("."))
         .and_then(|layers| UploadConfig::resolve(&layers, cli.options(), cli.net()));
     let outcome = config.and_then(|config| {
+        if config.options.dry_run {
+            metrics = None; // nothing is sent: not a run to report
+        }
+        if let Some(m) = metrics.as_mut() {
+            m.label("source_id", &config.source_id.to_string());
+        }
         let runtime = tokio::runtime::Runtime::new()
             .map_err(|e| Error::Internal(format!("cannot start the async runtime: {e}")))?;
         runtime.block_on(interruptible(&config))
     });
-    match outcome {
-        Ok(report) => finish(&report),
+    let code = match outcome {
+        Ok(report) => {
+            if let Some(m) = metrics.as_mut() {
+                m.upload(&report);
+            }
+            finish(&report)
+        }
         Err(err) => fail(&err),
-    }
-    .into()
+    };
+    flags::finish_metrics(metrics, code);
+    code.into()
 }
 
 async fn interruptible(config: &UploadConfig) -> mode_extractor::Result<UploadReport> {

@@ -25,7 +25,7 @@ pub struct DayPlan {
     /// Fraction (0..=1) of reports edited: SQL changed, a query or chart added
     /// or removed, or a chart retitled.
     pub edited_fraction: f64,
-    /// Reports added to shared collections.
+    /// Reports added to shared collections (at most [`MAX_ADDED_PER_DAY`]).
     pub added: usize,
     /// Reports deleted (gone from listings; every URL under them answers 404).
     pub deleted: usize,
@@ -38,7 +38,7 @@ pub struct DayPlan {
     pub archived: usize,
     /// Definitions whose `source` is rewritten to read other tables.
     pub definitions_rewritten: usize,
-    /// Members added (a membership and a user).
+    /// Members added (a membership and a user; at most [`MAX_ADDED_PER_DAY`]).
     pub members_added: usize,
     /// Members removed (never the token owner, `users[0]`).
     pub members_removed: usize,
@@ -103,6 +103,9 @@ impl DayLog {
         }
     }
 }
+
+/// Most reports or members one day adds (larger plans are clamped).
+pub const MAX_ADDED_PER_DAY: usize = 100_000;
 
 /// How many of `n` reports a fraction means: rounded, at least one when the
 /// fraction is positive, never more than `n`.

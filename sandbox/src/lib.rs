@@ -30,6 +30,7 @@ mod config;
 mod day;
 mod faults;
 mod generate;
+mod hostile;
 mod ingest;
 mod limiter;
 mod mode_api;
@@ -53,9 +54,13 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-pub use config::{RateLimitConfig, RetryAfterForm, SandboxConfig};
-pub use day::{DayLog, DayPlan};
+pub use config::{RateLimitConfig, RetryAfterForm, SandboxConfig, TokenKind};
+pub use day::{DayLog, DayPlan, MAX_ADDED_PER_DAY};
 pub use faults::{FaultConfig, FaultKind};
+pub use hostile::{
+    ENDLESS_CAP_BYTES, ENDLESS_CAP_TIME, HUGE_CONTENT_LENGTH, Hostile, HostileScope,
+    SHORT_TOTAL_MISSING,
+};
 pub use ingest::ReceivedFile;
 pub use replay::REPLAY_WORKSPACE;
 pub use stats::Stats;

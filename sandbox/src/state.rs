@@ -32,6 +32,19 @@ pub(crate) enum Side {
 pub(crate) struct Served {
     pub(crate) truth: Arc<Truth>,
     pub(crate) store: Store,
+    /// The collection whose report listing a hostile kind breaks (items scope).
+    pub(crate) hostile_space: Option<String>,
+}
+
+impl Served {
+    fn new(truth: Truth, store: Store) -> Served {
+        let hostile_space = super::hostile::target_space(&truth).map(str::to_owned);
+        Served {
+            truth: Arc::new(truth),
+            store,
+            hostile_space,
+        }
+    }
 }
 
 /// Everything the handlers read and update.
@@ -91,10 +104,7 @@ impl Shared {
             .rate_limit
             .as_ref()
             .map_or(Duration::from_secs(10), |r| r.window);
-        let served = Served {
-            truth: Arc::new(truth),
-            store,
-        };
+        let served = Served::new(truth, store);
         Ok(Shared {
             served: RwLock::new(Arc::new(served)),
             day: Mutex::new(model),
@@ -141,10 +151,7 @@ impl Shared {
             elapsed = ?started.elapsed(),
             "simulated day"
         );
-        let served = Arc::new(Served {
-            truth: Arc::new(truth),
-            store,
-        });
+        let served = Arc::new(Served::new(truth, store));
         *self.served.write().unwrap_or_else(PoisonError::into_inner) = served;
         log
     }

@@ -1,7 +1,9 @@
 mod extract;
 mod extract_errors;
 mod extract_faults;
+mod hostile;
 mod incremental;
+mod metrics;
 mod operator;
 mod settings;
 mod upload;

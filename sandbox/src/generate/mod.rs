@@ -121,6 +121,7 @@ pub(crate) fn build(config: &SandboxConfig) -> (Truth, day::Model) {
     truth.data_sources = sources.iter().map(|s| s.value.clone()).collect();
     truth.definitions = defs.iter().map(|d| d.value.clone()).collect();
     truth.spaces = spaces(&mut g, config.collections, &members);
+    objects::account_counts(&mut truth.workspace, truth.spaces.len(), sources.len());
     let mut world = World {
         sources,
         defs,

@@ -5,8 +5,10 @@ mod api;
 mod day;
 mod faults;
 mod generator;
+mod hostile;
 mod ingest;
 mod limits;
+mod tokens;
 
 use serde_json::Value;
 

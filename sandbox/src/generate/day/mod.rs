@@ -16,7 +16,7 @@ use serde_json::Value;
 use super::World;
 use super::ctx::{DAY_MS, FIRST_DAY_MS, Gen, iso};
 use super::people;
-use crate::day::{DayLog, DayPlan, share};
+use crate::day::{DayLog, DayPlan, MAX_ADDED_PER_DAY, share};
 use crate::truth::Truth;
 
 /// Everything a generated workspace needs to go on living.
@@ -107,7 +107,7 @@ impl Day<'_> {
         self.truth.users.retain(|u| !is_gone(u, "username"));
         self.world.members.retain(|m| !gone.contains(m));
         self.log.members_removed = gone;
-        for _ in 0..plan.members_added {
+        for _ in 0..plan.members_added.min(MAX_ADDED_PER_DAY) {
             let person = people::person(self.g, *self.next_member);
             *self.next_member += 1;
             let t = self.at();
@@ -148,7 +148,7 @@ impl Day<'_> {
         reports::delete(self.truth, self.world, &picks.deleted);
         self.log.deleted = picks.deleted;
         self.index = reports::index(self.truth);
-        for _ in 0..plan.added {
+        for _ in 0..plan.added.min(MAX_ADDED_PER_DAY) {
             if let Some(token) = self.add() {
                 self.log.added.push(token);
             }
