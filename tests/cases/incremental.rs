@@ -157,6 +157,8 @@ fn after_a_day_the_incremental_run_equals_a_full_run_and_lists_exactly_what_chan
         !full.files.contains_key("changes"),
         "no state, no changes file"
     );
+    // The issue aims at 5 %; measured 5.2-5.5 % on this day (31 calls are the
+    // listings every run must read). A regression past 6 % fails here.
     let ratio = calls(&incremental) as f64 / calls(&full) as f64;
     assert!(
         ratio <= 0.06,
