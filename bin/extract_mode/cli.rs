@@ -132,6 +132,25 @@ pub struct Cli {
     #[arg(long, default_value_t = 64 * 1024 * 1024, value_name = "BYTES")]
     max_body: u64,
 
+    /// State file (SQLite) remembering the last complete run: later runs fetch
+    /// only what changed and write {ts}-changes.json (see docs/store.md)
+    /// [env: MODE_EXTRACTOR_STATE]
+    #[arg(long, value_name = "PATH")]
+    state: Option<String>,
+
+    /// With --state: fetch everything this time (the state is still updated)
+    #[arg(long)]
+    full: bool,
+
+    /// With --state: fetch everything when the last full fetch is older than this
+    #[arg(long, default_value = "7days", value_parser = limits::parse_duration, value_name = "DURATION")]
+    full_refresh_after: Duration,
+
+    /// With --state: delete nothing when more than this share of an asset's
+    /// previous rows would go (20%, or 0.2)
+    #[arg(long, default_value = "20%", value_parser = parse_share, value_name = "SHARE")]
+    max_deletions: f64,
+
     #[command(flatten)]
     log: LogFlags,
 
@@ -140,6 +159,21 @@ pub struct Cli {
 
     #[command(flatten)]
     metrics: MetricsFlags,
+}
+
+/// `20%` or `0.2` → 0.2; between 0 and 1.
+fn parse_share(text: &str) -> Result<f64, String> {
+    let text = text.trim();
+    let share = match text.strip_suffix('%') {
+        Some(percent) => percent.trim().parse::<f64>().map(|p| p / 100.0),
+        None => text.parse::<f64>(),
+    }
+    .map_err(|_| format!("'{text}' is not a share such as 20% or 0.2"))?;
+    if (0.0..=1.0).contains(&share) {
+        Ok(share)
+    } else {
+        Err(format!("'{text}' is not between 0% and 100%"))
+    }
 }
 
 fn after_help() -> String {
@@ -172,6 +206,7 @@ impl Cli {
             (vars::SECRET.flag, self.secret.clone()),
             ("--secret-file", self.secret_file.clone()),
             (vars::OUTPUT.flag, self.output.clone()),
+            (vars::STATE.flag, self.state.clone()),
             (limits::TIMEOUT.flag, self.net.timeout.clone()),
             (limits::RETRIES.flag, self.net.max_retries.clone()),
         ]
@@ -208,6 +243,9 @@ impl Cli {
                 (_, true) => Action::Check,
                 _ => Action::Run,
             },
+            full: self.full,
+            full_refresh_after: self.full_refresh_after,
+            max_deletions: self.max_deletions,
         }
     }
 }
@@ -220,5 +258,13 @@ mod tests {
     #[test]
     fn verify_cli() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn shares() {
+        assert_eq!(parse_share("20%"), Ok(0.2));
+        assert_eq!(parse_share("0.5"), Ok(0.5));
+        assert!(parse_share("120%").is_err());
+        assert!(parse_share("lots").is_err());
     }
 }

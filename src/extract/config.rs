@@ -14,6 +14,7 @@ use std::time::Duration;
 use regex::Regex;
 
 use super::assets::AssetSet;
+use super::store::StoreSettings;
 use crate::error::{Error, Result};
 use crate::http::pace::RateLimit;
 use crate::http::{RetryPolicy, Timeouts, parse_base_url};
@@ -44,9 +45,11 @@ pub mod vars {
     );
     /// `-o/--output`: the output directory.
     pub const OUTPUT: Setting = Setting::new("--output", "CASTOR_OUTPUT_DIRECTORY");
+    /// `--state`: the run store's state file (ours; see `docs/store.md`).
+    pub const STATE: Setting = Setting::new("--state", "MODE_EXTRACTOR_STATE");
 
     /// Every layered setting of `extract-mode`, for the binary's flag list.
-    pub const ALL: [Setting; 5] = [HOST, WORKSPACE, TOKEN, SECRET, OUTPUT];
+    pub const ALL: [Setting; 6] = [HOST, WORKSPACE, TOKEN, SECRET, OUTPUT, STATE];
 }
 
 /// Mode's public host, castor's default for `--host`.
@@ -77,6 +80,8 @@ pub struct ExtractConfig {
     pub progress_every: Duration,
     /// Run, dry run or check.
     pub action: Action,
+    /// `--state` and the flags that go with it.
+    pub state: StoreSettings,
 }
 
 /// What `extract-mode` is asked to do.
@@ -121,6 +126,12 @@ pub struct ExtractOptions {
     pub progress_every: Duration,
     /// `--dry-run` / `--check`.
     pub action: Action,
+    /// `--full`.
+    pub full: bool,
+    /// `--full-refresh-after`.
+    pub full_refresh_after: Duration,
+    /// `--max-deletions`, a share between 0 and 1.
+    pub max_deletions: f64,
 }
 
 impl Default for ExtractOptions {
@@ -141,6 +152,9 @@ impl Default for ExtractOptions {
             net: limits::NetOptions::default(),
             progress_every: Duration::from_secs(30),
             action: Action::Run,
+            full: false,
+            full_refresh_after: StoreSettings::default().full_refresh_after,
+            max_deletions: StoreSettings::default().max_deletions,
         }
     }
 }
@@ -177,6 +191,7 @@ impl ExtractConfig {
             },
         );
         apply_options(&mut mode, layers, &options)?;
+        let state = resolve_state(layers, &options)?;
         Ok(ExtractConfig {
             mode,
             output: output.map_or_else(PathBuf::new, |o| PathBuf::from(o.text)),
@@ -188,6 +203,7 @@ impl ExtractConfig {
             assets: options.assets,
             progress_every: options.progress_every,
             action: options.action,
+            state,
         })
     }
 
@@ -195,6 +211,24 @@ impl ExtractConfig {
     pub fn workspace(&self) -> &str {
         &self.mode.workspace
     }
+}
+
+/// `--state` (layered: flag, `MODE_EXTRACTOR_STATE`, `.env`) and its flags.
+fn resolve_state(layers: &Layers, options: &ExtractOptions) -> Result<StoreSettings> {
+    if !(0.0..=1.0).contains(&options.max_deletions) {
+        return Err(Error::Config(format!(
+            "--max-deletions: {} is not between 0% and 100%",
+            options.max_deletions
+        )));
+    }
+    Ok(StoreSettings {
+        path: layers
+            .get(&vars::STATE)
+            .map(|found| PathBuf::from(found.text)),
+        full: options.full,
+        full_refresh_after: options.full_refresh_after,
+        max_deletions: options.max_deletions,
+    })
 }
 
 fn resolve_host(layers: &Layers) -> Result<url::Url> {

@@ -10,90 +10,50 @@
 //!   report its queries, each query's charts and, where the listing does not
 //!   say which datasets it imports, the report detail.
 //!
-//! Lists keep Mode's order (collections as listed, reports by collection then
-//! as listed), so two runs over the same workspace write the same files.
+//! Every row goes to the run's [`Store`] as it arrives, with its place in
+//! the files (`ord`: collections as listed, reports by collection then as
+//! listed), so two runs over the same workspace write the same files however
+//! the concurrent answers interleave. The report phase reads the listed
+//! reports back from the store a page at a time. With a state, a report whose
+//! fingerprint is unchanged reuses what is below it (no call), member users
+//! are fetched for new memberships only, and the previous run's reports
+//! missing today are settled by [`super::deletions`] before the report phase.
+
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use futures::{StreamExt, TryStreamExt, future, stream};
 use serde_json::Value;
 
-use super::problems::{ProblemKind, Problems};
-use super::rows::{self, Row};
+use super::deletions;
+use super::problems::Problems;
+use super::rows::{
+    ChartRow, CollectionRow, DatasourceRow, DefinitionRow, MemberRow, QueryRow, ReportListing,
+};
+use super::store::Store;
+use super::store::items::{CHART_SHIFT, Imports, Kind, Listing, fingerprint};
+use super::store::source::PAGE;
 use crate::error::Result;
 use crate::extract::config::ExtractConfig;
 use crate::mode::{Fetched, List, ModeClient, Scope, fetch_all_pages, for_each_item, hal};
 use crate::progress::{CallCounter, Progress, Unit};
 
-/// Everything fetched from a workspace, already reduced to rows.
-#[derive(Debug, Default)]
-pub struct Workspace {
-    /// Data sources as Mode sent them (few; lineage reads adapter, database, host).
-    pub data_sources: Vec<Value>,
-    /// Definitions as Mode sent them (lineage expands their `source`).
-    pub definitions: Vec<Value>,
-    /// Kept collections.
-    pub collections: Vec<Row>,
-    /// Kept reports with their queries and charts.
-    pub reports: Vec<ReportData>,
-    /// Kept datasets with their queries.
-    pub datasets: Vec<ReportData>,
-    /// Members: one row per membership.
-    pub members: Vec<Row>,
-}
-
-/// A report (or dataset) and what was fetched below it.
-#[derive(Debug, Clone)]
-pub struct ReportData {
-    /// The report row.
-    pub row: Row,
-    /// The report token.
-    pub token: String,
-    /// Its queries, each with its charts.
-    pub queries: Vec<QueryData>,
-    /// Tokens of the datasets it imports.
-    pub imports: Vec<String>,
-}
-
-/// A query and its charts.
-#[derive(Debug, Clone)]
-pub struct QueryData {
-    /// The query row.
-    pub row: Row,
-    /// Its chart rows.
-    pub charts: Vec<Row>,
-}
-
-/// What the report listing says about imported datasets.
-#[derive(Debug, Clone)]
-enum Imports {
-    /// The listing carried `imported_datasets`.
-    Known(Vec<String>),
-    /// `has_imported_datasets` is true, or the listing says nothing: ask the detail.
-    Ask,
-    /// `has_imported_datasets` is false.
-    None,
-}
-
-#[derive(Debug)]
-struct Listing {
-    row: Row,
-    token: String,
-    imports: Imports,
-}
-
-/// Fetches the workspace. Item problems go to `problems`.
+/// Fetches the workspace into `store`, each row as it arrives. Item problems
+/// go to `problems`.
 ///
 /// # Errors
 /// Fatal client errors (401, 403, unknown workspace, unreachable host, 5xx after
-/// every retry) and, with `--strict`, the first item problem.
+/// every retry), store errors and, with `--strict`, the first item problem.
 pub async fn fetch_workspace(
     client: &ModeClient,
     config: &ExtractConfig,
     problems: &Problems,
-) -> Result<Workspace> {
+    store: &Store,
+) -> Result<()> {
     let ctx = Ctx {
         client,
         config,
         problems,
+        store,
         ws: client.workspace(),
         progress: Progress::start(
             "reports",
@@ -102,33 +62,42 @@ pub async fn fetch_workspace(
             config.progress_every,
             Some(call_counter(client)),
         ),
+        reused: AtomicU64::new(0),
     };
-    let data_sources = if config.assets.needs_data_sources() {
-        ctx.authenticate().await?
-    } else {
-        Vec::new()
-    };
-    let (definitions, members, (collections, reports, datasets)) = tokio::try_join!(
-        ctx.list_if(config.assets.needs_definitions(), "definitions"),
+    if config.assets.needs_data_sources() {
+        let sources = ctx.authenticate().await?;
+        for (ord, item) in sources.iter().enumerate() {
+            let row = DatasourceRow::from_mode(item);
+            let token = hal::str_field(item, "token");
+            store.put(Kind::Datasource, "", ord as i64, token, &row)?;
+        }
+    }
+    tokio::try_join!(
+        ctx.rows_if(
+            config.assets.needs_definitions(),
+            "definitions",
+            Kind::Definition,
+            |v| (DefinitionRow::from_mode(v), hal::str_field(v, "token"))
+        ),
         ctx.members(),
         ctx.collections(),
     )?;
-    Ok(Workspace {
-        data_sources,
-        definitions,
-        collections,
-        reports,
-        datasets,
-        members,
-    })
+    let reused = ctx.reused.load(Ordering::Relaxed);
+    if store.incremental() {
+        tracing::info!("Reused {reused} unchanged reports and datasets from the state");
+    }
+    Ok(())
 }
 
-struct Ctx<'a> {
-    client: &'a ModeClient,
-    config: &'a ExtractConfig,
-    problems: &'a Problems,
-    ws: &'a str,
+/// What the fetch's tasks share.
+pub(super) struct Ctx<'a> {
+    pub(super) client: &'a ModeClient,
+    pub(super) config: &'a ExtractConfig,
+    pub(super) problems: &'a Problems,
+    pub(super) store: &'a Store,
+    pub(super) ws: &'a str,
     progress: Progress,
+    reused: AtomicU64,
 }
 
 impl Ctx<'_> {
@@ -165,6 +134,21 @@ impl Ctx<'_> {
         Ok(items)
     }
 
+    /// A workspace-level list reduced to rows, into the store.
+    async fn rows_if<T: serde::Serialize>(
+        &self,
+        needed: bool,
+        key: &'static str,
+        kind: Kind,
+        row: fn(&Value) -> (T, Option<&str>),
+    ) -> Result<()> {
+        for (ord, item) in self.list_if(needed, key).await?.iter().enumerate() {
+            let (row, token) = row(item);
+            self.store.put(kind, "", ord as i64, token, &row)?;
+        }
+        Ok(())
+    }
+
     async fn paged(
         &self,
         segments: &[&str],
@@ -183,21 +167,21 @@ impl Ctx<'_> {
         fetch_all_pages(self.client, &list).await
     }
 
-    /// Memberships, then each member's user.
-    async fn members(&self) -> Result<Vec<Row>> {
+    /// Memberships, then each member's user (reused from the state when the
+    /// membership was there before).
+    async fn members(&self) -> Result<()> {
         if !self.config.assets.needs_members() {
-            return Ok(Vec::new());
+            return Ok(());
         }
         let memberships = self.list_if(true, "memberships").await?;
-        let rows: Vec<Row> = stream::iter(memberships.iter())
-            .map(|m| self.member(m))
-            .buffered(self.concurrency())
-            .try_collect()
-            .await?;
-        Ok(rows)
+        stream::iter(memberships.iter().enumerate())
+            .map(|(ord, m)| self.member(ord as i64, m))
+            .buffer_unordered(self.concurrency())
+            .try_collect::<()>()
+            .await
     }
 
-    async fn member(&self, membership: &Value) -> Result<Row> {
+    async fn member(&self, ord: i64, membership: &Value) -> Result<()> {
         let username = hal::str_field(membership, "member_username")
             .map(str::to_owned)
             .or_else(|| {
@@ -206,8 +190,12 @@ impl Ctx<'_> {
                     .map(str::to_owned)
             });
         let Some(username) = username else {
-            return Ok(rows::member_row(None, membership));
+            let row = MemberRow::from_mode(None, membership);
+            return self.store.put_member(ord, "", &row, true);
         };
+        if self.store.reuse_member(ord, &username)? {
+            return Ok(());
+        }
         let user = self
             .client
             .get(self.client.url(&[&username], &[]), Scope::Item)
@@ -218,14 +206,15 @@ impl Ctx<'_> {
             self.problems
                 .report("member", &username, gone.into(), message)?;
         }
-        Ok(rows::member_row(user.ok().as_ref(), membership))
+        let row = MemberRow::from_mode(user.as_ref().ok(), membership);
+        self.store.put_member(ord, &username, &row, user.is_ok())
     }
 
     /// Collections, then their reports and datasets.
-    async fn collections(&self) -> Result<(Vec<Row>, Vec<ReportData>, Vec<ReportData>)> {
+    async fn collections(&self) -> Result<()> {
         let assets = &self.config.assets;
         if !assets.needs_collections() {
-            return Ok(Default::default());
+            return Ok(());
         }
         tracing::info!("Extracting collections");
         let filter = [("filter", "all".to_owned())];
@@ -242,40 +231,41 @@ impl Ctx<'_> {
             "Fetched {total} collections, {} kept by the filters",
             kept.len()
         );
-        let mut rows = Vec::with_capacity(kept.len());
-        for space in &kept {
+        for (ord, space) in kept.iter().enumerate() {
             self.check_named_item("collection", space)?;
-            rows.push(rows::collection_row(space));
+            let token = hal::str_field(space, "token");
+            let row = CollectionRow::from_mode(space);
+            self.store
+                .put(Kind::Collection, "", ord as i64, token, &row)?;
         }
         if !assets.needs_reports() && !assets.needs_datasets() {
-            return Ok((rows, Vec::new(), Vec::new()));
+            return Ok(());
         }
-        let listings: Vec<(Vec<Listing>, Vec<Listing>)> = stream::iter(kept.iter())
-            .map(|s| self.list_collection(s))
-            .buffered(self.concurrency())
+        let listed: Vec<(u64, u64)> = stream::iter(kept.iter().enumerate())
+            .map(|(index, s)| self.list_collection(index as i64, s))
+            .buffer_unordered(self.concurrency())
             .try_collect()
             .await?;
-        let (reports, datasets): (Vec<_>, Vec<_>) = listings.into_iter().unzip();
-        let reports: Vec<Listing> = reports.into_iter().flatten().collect();
-        let datasets: Vec<Listing> = datasets.into_iter().flatten().collect();
-        tracing::info!(
-            "Listed {} reports and {} datasets; fetching their queries",
-            reports.len(),
-            datasets.len()
-        );
-        self.progress.grow((reports.len() + datasets.len()) as u64);
-        let (reports, datasets) = tokio::try_join!(
-            self.fetch_all(reports, false),
-            self.fetch_all(datasets, true)
-        )?;
-        Ok((rows, reports, datasets))
+        let kept_spaces: Vec<&str> = kept
+            .iter()
+            .filter_map(|s| hal::str_field(s, "token"))
+            .collect();
+        deletions::settle(self, &kept_spaces).await?;
+        let (reports, datasets) = listed
+            .iter()
+            .fold((0, 0), |(r, d), (lr, ld)| (r + lr, d + ld));
+        tracing::info!("Listed {reports} reports and {datasets} datasets; fetching their queries");
+        self.progress.grow(reports + datasets);
+        tokio::try_join!(self.fetch_all(Kind::Report), self.fetch_all(Kind::Dataset))?;
+        Ok(())
     }
 
     fn keeps_collection(&self, space: &Value) -> bool {
         self.config.filters.keeps_collection(space)
     }
 
-    fn keeps_report(&self, report: &Value) -> bool {
+    /// Whether a report passes the report filters.
+    pub(super) fn keeps_report(&self, report: &Value) -> bool {
         self.config.filters.keeps_report(report)
     }
 
@@ -285,44 +275,39 @@ impl Ctx<'_> {
         if hal::str_field(item, "name").is_none() {
             let message = format!("{asset} {token}: name is null");
             self.problems
-                .report(asset, token, ProblemKind::NullName, message)?;
+                .report(asset, token, super::ProblemKind::NullName, message)?;
         }
         if hal::creator(item).is_none() {
             let message = format!("{asset} {token}: no creator link; creator left null");
             self.problems
-                .report(asset, token, ProblemKind::MissingCreator, message)?;
+                .report(asset, token, super::ProblemKind::MissingCreator, message)?;
         }
         Ok(())
     }
 
-    /// One collection's report and dataset listings.
-    async fn list_collection(&self, space: &Value) -> Result<(Vec<Listing>, Vec<Listing>)> {
+    /// One collection's report and dataset listings, into the store; how many
+    /// of each were listed.
+    async fn list_collection(&self, index: i64, space: &Value) -> Result<(u64, u64)> {
         let Some(token) = hal::str_field(space, "token") else {
-            return Ok(Default::default());
+            return Ok((0, 0));
         };
         let assets = &self.config.assets;
-        let (reports, datasets) = tokio::try_join!(
-            self.list_reports(assets.needs_reports(), token, "reports"),
-            self.list_reports(assets.needs_datasets(), token, "datasets"),
-        )?;
-        Ok((reports, datasets))
+        tokio::try_join!(
+            self.list_reports(assets.needs_reports(), index, token, Kind::Report),
+            self.list_reports(assets.needs_datasets(), index, token, Kind::Dataset),
+        )
     }
 
-    async fn list_reports(
-        &self,
-        needed: bool,
-        space: &str,
-        kind: &'static str,
-    ) -> Result<Vec<Listing>> {
+    async fn list_reports(&self, needed: bool, index: i64, space: &str, kind: Kind) -> Result<u64> {
         if !needed {
-            return Ok(Vec::new());
+            return Ok(0);
         }
-        let segments = [self.ws, "spaces", space, kind];
-        let asset = if kind == "reports" {
-            "report"
+        let plural = if kind == Kind::Report {
+            "reports"
         } else {
-            "dataset"
+            "datasets"
         };
+        let segments = [self.ws, "spaces", space, plural];
         let list = List {
             segments: &segments,
             extra: &[],
@@ -331,124 +316,165 @@ impl Ctx<'_> {
             max_pages: self.config.max_pages,
             scope: Scope::Item,
         };
-        // Each report is reduced to its row as its page arrives: Mode's full
-        // listing objects (with `_forms` and preview URLs) are never all held.
-        let mut listings = Vec::new();
+        // Each report is reduced to its row as its page arrives and goes to
+        // the store: Mode's full listing objects are never all held.
+        let high = index << 32;
+        let mut position = 0i64;
         let walked = for_each_item(self.client, &list, |item| {
             if self.keeps_report(&item) {
-                self.check_named_item(asset, &item)?;
-                listings.push(Listing {
-                    row: rows::report_row(&item, &self.config.mode.host),
-                    token: hal::str_field(&item, "token")
-                        .unwrap_or_default()
-                        .to_owned(),
+                self.check_named_item(kind.name(), &item)?;
+                let row = ReportListing::from_mode(&item, &self.config.mode.host);
+                let listing = Listing {
+                    ord: high + position,
+                    fingerprint: fingerprint(&row),
+                    row,
                     imports: imports_of(&item),
-                });
+                };
+                self.store.put_listing(kind, &listing)?;
+                position += 1;
             }
             Ok(())
         })
         .await?;
         if let Err(gone) = walked {
-            let message = format!("collection {space}: {gone} when listing its {kind}");
+            let message = format!("collection {space}: {gone} when listing its {plural}");
             self.problems
-                .report("collection", space, gone.into(), message)?;
+                .report("collection", space, (&gone).into(), message)?;
+            let kept = self.store.keep_previous_listing(kind, space, high)?;
+            if kept > 0 {
+                tracing::warn!(
+                    "collection {space}: {kept} {plural} of the previous run kept (an incomplete listing deletes nothing)"
+                );
+            }
+            return Ok(position as u64 + kept as u64);
         }
-        Ok(listings)
+        Ok(position as u64)
     }
 
-    async fn fetch_all(&self, listings: Vec<Listing>, dataset: bool) -> Result<Vec<ReportData>> {
-        stream::iter(listings)
-            .map(|l| self.fetch_report(l, dataset))
-            .buffered(self.concurrency() * 2)
-            .try_collect()
+    /// Every staged report (or dataset), read back from the store a page at
+    /// a time, with what is below it.
+    async fn fetch_all(&self, kind: Kind) -> Result<()> {
+        let listings = stream::try_unfold(i64::MIN, move |after| async move {
+            let page = self.store.listings_after(kind, after, PAGE)?;
+            Ok(page.last().map(|l| l.ord).map(|next| {
+                let page = stream::iter(page.into_iter().map(Ok));
+                (page, next)
+            }))
+        })
+        .try_flatten();
+        listings
+            .map_ok(|l| self.fetch_report(kind, l))
+            .try_buffer_unordered(self.concurrency() * 2)
+            .try_collect::<()>()
             .await
     }
 
-    /// A report's queries (and their charts) and, if needed, its imports.
-    async fn fetch_report(&self, listing: Listing, dataset: bool) -> Result<ReportData> {
+    /// A report's queries (and their charts) and, if needed, its imports;
+    /// reused from the state instead when its fingerprint is unchanged.
+    async fn fetch_report(&self, kind: Kind, listing: Listing) -> Result<()> {
+        if self.store.reuse_children(kind, &listing)? {
+            self.reused.fetch_add(1, Ordering::Relaxed);
+            self.progress.add(1);
+            return self.store.set_complete(kind, listing.ord, true);
+        }
+        let dataset = kind == Kind::Dataset;
         let assets = &self.config.assets;
-        let want_queries = !listing.token.is_empty() && (dataset || assets.needs_queries());
+        let token = listing.row.token();
+        let want_queries = !token.is_empty() && (dataset || assets.needs_queries());
         let want_detail =
             !dataset && assets.needs_imports() && matches!(listing.imports, Imports::Ask);
-        let (queries, detail) = tokio::try_join!(
-            self.queries(want_queries, &listing, dataset),
-            self.detail(want_detail, &listing.token),
+        let (queries_complete, detail) = tokio::try_join!(
+            self.queries(want_queries, &listing, kind),
+            self.detail(want_detail, token),
         )?;
-        let imports = match (listing.imports, detail) {
-            (Imports::Known(tokens), _) => tokens,
-            (_, Some(detail)) => import_tokens(&detail),
+        let imports = match (&listing.imports, &detail) {
+            (Imports::Known(tokens), _) => tokens.clone(),
+            (_, Some(Ok(detail))) => import_tokens(detail),
             _ => Vec::new(),
         };
+        for (ord, dataset) in imports.iter().enumerate() {
+            self.store
+                .put(Kind::Import, token, ord as i64, Some(dataset), dataset)?;
+        }
         self.progress.add(1);
-        Ok(ReportData {
-            row: listing.row,
-            token: listing.token,
-            queries,
-            imports,
-        })
+        let complete = queries_complete && !matches!(detail, Some(Err(_)));
+        self.store.set_complete(kind, listing.ord, complete)
     }
 
-    async fn queries(
-        &self,
-        wanted: bool,
-        listing: &Listing,
-        dataset: bool,
-    ) -> Result<Vec<QueryData>> {
+    /// Fetches a report's queries and their charts into the store; whether
+    /// everything answered.
+    async fn queries(&self, wanted: bool, listing: &Listing, kind: Kind) -> Result<bool> {
         if !wanted {
-            return Ok(Vec::new());
+            return Ok(true);
         }
-        let token = listing.token.as_str();
+        let token = listing.row.token();
         let segments = [self.ws, "reports", token, "queries"];
         let queries = match self.paged(&segments, &[], "queries", Scope::Item).await? {
             Ok(queries) => queries,
             Err(gone) => {
-                let asset = if dataset { "dataset" } else { "report" };
-                let name = listing.row.get("name").and_then(Value::as_str);
+                let name = listing.row.name.as_str();
                 let message = format!(
-                    "{asset} {token} ({}): {gone} when fetching its queries; kept with its listing fields",
+                    "{} {token} ({}): {gone} when fetching its queries; kept with its listing fields",
+                    kind.name(),
                     name.unwrap_or("unnamed")
                 );
-                self.problems.report(asset, token, gone.into(), message)?;
-                return Ok(Vec::new());
+                self.problems
+                    .report(kind.name(), token, (&gone).into(), message)?;
+                return Ok(false);
             }
         };
-        let with_charts = !dataset && self.config.assets.needs_charts();
-        let queries = queries.iter().map(|q| self.query(token, q, with_charts));
-        future::try_join_all(queries).await
+        let with_charts = kind == Kind::Report && self.config.assets.needs_charts();
+        let queries = queries
+            .iter()
+            .enumerate()
+            .map(|(index, q)| self.query(kind, token, index as i64, q, with_charts));
+        let complete = future::try_join_all(queries).await?;
+        Ok(complete.into_iter().all(|c| c))
     }
 
-    async fn query(&self, report: &str, query: &Value, with_charts: bool) -> Result<QueryData> {
-        let row = rows::query_row(query, report);
-        let token = hal::str_field(query, "token").unwrap_or_default();
+    async fn query(
+        &self,
+        kind: Kind,
+        report: &str,
+        index: i64,
+        query: &Value,
+        with_charts: bool,
+    ) -> Result<bool> {
+        let row = QueryRow::from_mode(query, report);
+        self.store
+            .put(kind.queries_of(), report, index, Some(row.token()), &row)?;
+        let token = row.token();
         if !with_charts || token.is_empty() {
-            return Ok(QueryData {
-                row,
-                charts: Vec::new(),
-            });
+            return Ok(true);
         }
         let segments = [self.ws, "reports", report, "queries", token, "charts"];
-        let charts = match self.paged(&segments, &[], "charts", Scope::Item).await? {
-            Ok(charts) => charts,
+        let (charts, complete) = match self.paged(&segments, &[], "charts", Scope::Item).await? {
+            Ok(charts) => (charts, true),
             Err(gone) => {
                 let message =
                     format!("query {token} of report {report}: {gone} when fetching its charts");
-                self.problems.report("query", token, gone.into(), message)?;
-                Vec::new()
+                self.problems
+                    .report("query", token, (&gone).into(), message)?;
+                (Vec::new(), false)
             }
         };
-        let charts = charts
-            .iter()
-            .map(|c| rows::chart_row(c, report, token))
-            .collect();
-        Ok(QueryData { row, charts })
+        for (position, chart) in charts.iter().enumerate() {
+            let row = ChartRow::from_mode(chart, report, token);
+            let ord = (index << CHART_SHIFT) + position as i64;
+            let chart_token = row.token.as_str().map(str::to_owned);
+            self.store
+                .put(Kind::Chart, report, ord, chart_token.as_deref(), &row)?;
+        }
+        Ok(complete)
     }
 
-    async fn detail(&self, wanted: bool, token: &str) -> Result<Option<Value>> {
+    /// `GET /api/{ws}/reports/{token}` when wanted.
+    pub(super) async fn detail(&self, wanted: bool, token: &str) -> Result<Option<Fetched<Value>>> {
         if !wanted || token.is_empty() {
             return Ok(None);
         }
         let url = self.client.url(&[self.ws, "reports", token], &[]);
-        Ok(self.client.get(url, Scope::Item).await?.ok())
+        Ok(Some(self.client.get(url, Scope::Item).await?))
     }
 }
 

@@ -1,95 +1,67 @@
 //! `{ts}-lineage.json`: one row per query of every report and dataset, with
-//! the warehouse tables it reads (see [`crate::lineage`]).
-//!
-//! Row keys: `report_token`, `query_token`, `data_source` (`id`, `adapter`,
-//! `database`, `host`, or `null` when the query names no known data source),
-//! `tables` (`name` canonical, `as_written`, `via_definition`), `method`
-//! (`parsed`, `parsed_after_templating`, `fallback`, `unparsed`), `dialect`,
-//! `error` (the parser's message when unparsed), `definitions` (names used).
-//! Lineage never fails the run: an unparsable query is reported as such.
+//! the warehouse tables it reads (see [`crate::lineage`] and
+//! [`LineageRow`]). Lineage never fails the run: an unparsable query is
+//! reported as such.
 
 use std::collections::HashMap;
 
-use serde_json::{Value, json};
-
-use super::fetch::Workspace;
-use super::rows::Row;
+use super::rows::{DatasourceRow, DefinitionRow, LineageRow, LineageSource, QueryRow};
 use crate::lineage::{DataSourceInfo, Definitions, analyze};
-use crate::mode::hal;
 
-/// The lineage rows, in query-file order (reports, then datasets), computed
-/// one at a time as they are written.
-pub fn rows(ws: &Workspace) -> impl Iterator<Item = Row> + '_ {
-    let definitions = Definitions::new(ws.definitions.iter().filter_map(|d| {
-        let name = hal::str_field(d, "name")?;
-        let source = hal::str_field(d, "source")?;
-        Some((name.to_owned(), source.to_owned()))
-    }));
-    let sources: HashMap<String, (&Value, DataSourceInfo)> = ws
-        .data_sources
-        .iter()
-        .filter_map(|d| Some((d.get("id")?.to_string(), (d, source_info(d)))))
-        .collect();
-    let queries = ws
-        .reports
-        .iter()
-        .chain(&ws.datasets)
-        .flat_map(|report| report.queries.iter().map(move |q| (report, q)));
-    queries.map(move |(report, query)| {
-        let source = query
-            .row
-            .get("data_source_id")
-            .and_then(|id| sources.get(&id.to_string()));
-        lineage_row(&report.token, &query.row, source, &definitions)
-    })
+/// What lineage needs from the workspace: the data sources (dialect, default
+/// database) and the definitions (templating), both from this run.
+#[derive(Debug, Default)]
+pub struct LineageContext {
+    definitions: Definitions,
+    /// Data source `id` (as JSON text) → its lineage keys and parser info.
+    sources: HashMap<String, (LineageSource, DataSourceInfo)>,
 }
 
-fn source_info(source: &Value) -> DataSourceInfo {
-    let text = |k: &str| hal::str_field(source, k).map(str::to_owned);
-    DataSourceInfo {
-        adapter: text("adapter"),
-        database: text("database"),
-        host: text("host"),
+impl LineageContext {
+    /// The context of a run's data sources and definitions.
+    pub fn new<'a>(
+        data_sources: impl IntoIterator<Item = &'a DatasourceRow>,
+        definitions: impl IntoIterator<Item = &'a DefinitionRow>,
+    ) -> Self {
+        let definitions = Definitions::new(definitions.into_iter().filter_map(|d| {
+            let name = d.name.as_str()?;
+            let source = d.source.as_str()?;
+            Some((name.to_owned(), source.to_owned()))
+        }));
+        let sources = data_sources
+            .into_iter()
+            .filter(|d| !d.id.is_null())
+            .map(|d| (d.id.to_string(), (LineageSource::from(d), source_info(d))))
+            .collect();
+        LineageContext {
+            definitions,
+            sources,
+        }
+    }
+
+    /// The lineage row of one query of `report_token`.
+    pub fn row(&self, report_token: &str, query: &QueryRow) -> LineageRow {
+        let source = self.sources.get(&query.data_source_id.to_string());
+        let sql = query.raw_query.as_str().unwrap_or_default();
+        let lineage = analyze(sql, source.map(|(_, info)| info), &self.definitions);
+        LineageRow {
+            report_token: report_token.to_owned(),
+            query_token: query.token.clone(),
+            data_source: source.map(|(keys, _)| keys.clone()),
+            tables: lineage.tables,
+            method: lineage.method,
+            dialect: lineage.dialect,
+            error: lineage.error,
+            definitions: lineage.definitions,
+        }
     }
 }
 
-fn lineage_row(
-    report: &str,
-    query: &Row,
-    source: Option<&(&Value, DataSourceInfo)>,
-    definitions: &Definitions,
-) -> Row {
-    let sql = query
-        .get("raw_query")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    let lineage = analyze(sql, source.map(|(_, info)| info), definitions);
-    let data_source = source.map_or(Value::Null, |(raw, _)| {
-        json!({
-            "id": raw.get("id"),
-            "adapter": raw.get("adapter"),
-            "database": raw.get("database"),
-            "host": raw.get("host"),
-        })
-    });
-    let mut row = Row::new();
-    row.insert("report_token".into(), report.into());
-    row.insert(
-        "query_token".into(),
-        query.get("token").cloned().unwrap_or(Value::Null),
-    );
-    row.insert("data_source".into(), data_source);
-    let tables = serde_json::to_value(&lineage.tables).unwrap_or(Value::Null);
-    row.insert("tables".into(), tables);
-    row.insert(
-        "method".into(),
-        serde_json::to_value(lineage.method).unwrap_or(Value::Null),
-    );
-    row.insert("dialect".into(), lineage.dialect.into());
-    row.insert(
-        "error".into(),
-        lineage.error.map_or(Value::Null, Value::String),
-    );
-    row.insert("definitions".into(), lineage.definitions.into());
-    row
+fn source_info(source: &DatasourceRow) -> DataSourceInfo {
+    let text = |v: &serde_json::Value| v.as_str().map(str::to_owned);
+    DataSourceInfo {
+        adapter: text(&source.adapter),
+        database: text(&source.database),
+        host: text(&source.host),
+    }
 }

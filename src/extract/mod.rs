@@ -10,11 +10,14 @@
 
 pub mod assets;
 pub mod config;
+mod deletions;
 pub mod fetch;
 mod lineage_rows;
 pub mod preview;
 pub mod problems;
 pub mod rows;
+pub mod store;
+mod stream;
 mod write;
 
 use std::path::Path;
@@ -30,9 +33,13 @@ pub use config::{Action, ExtractConfig, ExtractOptions, Filters};
 use assets::Asset;
 
 pub use problems::{ItemProblem, ProblemKind};
+pub use store::{Fetch, StoreSettings};
 
 /// `{ts}-errors_logs.json`'s part after `{ts}-`.
 const ERRORS_LOG_SUFFIX: &str = "errors_logs.json";
+
+/// `{ts}-changes.json`'s part after `{ts}-` (written with a state).
+const CHANGES_SUFFIX: &str = "changes.json";
 
 /// What a finished run produced.
 #[derive(Debug, Clone)]
@@ -60,7 +67,9 @@ impl RunReport {
     }
 }
 
-/// Runs one extraction into `config.output`.
+/// Runs one extraction into `config.output`; with `config.state.path`, an
+/// incremental one against the state's previous complete run, which it
+/// then replaces (see [`store`]).
 ///
 /// The directory is created (mode `0700`, see [`create_run_dir`]) when
 /// missing, then locked exclusively. Under the lock: the run's `ts` is chosen
@@ -69,11 +78,13 @@ impl RunReport {
 /// (killed or failed) are removed, with a warning naming the run.
 ///
 /// # Errors
-/// [`crate::Error::Io`] when the output directory cannot be created, listed or
-/// written, or already holds files of the new `ts` after a one-second wait;
-/// [`crate::Error::Locked`] when another run holds it; and every fatal error of
-/// [`fetch::fetch_workspace`]. On any error no summary is written, and no
-/// partially written file is left under a final name.
+/// [`crate::Error::Io`] when the output directory, the run's store or the
+/// state cannot be created, listed or written, or the directory already holds
+/// files of the new `ts` after a one-second wait; [`crate::Error::Locked`] when
+/// another run holds the directory; [`crate::Error::Config`] for a state of a
+/// newer schema; and every fatal error of [`fetch::fetch_workspace`]. On any
+/// error no summary is written, no partially written file is left under a
+/// final name, and the state is unchanged.
 pub async fn run(config: &ExtractConfig) -> Result<RunReport> {
     let started = Instant::now();
     let dir = config.output.clone();
@@ -83,10 +94,29 @@ pub async fn run(config: &ExtractConfig) -> Result<RunReport> {
     let ts = runs::new_run_ts(&dir).await?;
     runs::remove_incomplete_runs(&dir, ts, is_our_file)?;
     let client = ModeClient::new(&config.mode)?;
+    let store = store::Store::open(&config.state, &dir, state_key(config), ts)?;
+    if let Fetch::Full(why) = store.fetch()
+        && store.has_state()
+    {
+        tracing::info!("Full fetch: {why}");
+    } else if store.incremental() {
+        tracing::info!(
+            "Incremental fetch against the state's run of {}",
+            store.previous().map_or(0, |p| p.ts)
+        );
+    }
     let problems = problems::Problems::new(config.strict);
-    let workspace = fetch::fetch_workspace(&client, config, &problems).await?;
-    write::check_data_sources(&workspace, config, &problems)?;
-    let files = write::write_run(config, ts, workspace, &problems, &client, started)?;
+    fetch::fetch_workspace(&client, config, &problems, &store).await?;
+    let context = write::RunContext {
+        config,
+        ts,
+        problems: &problems,
+        client: &client,
+        started,
+        store: &store,
+    };
+    let files = write::write_run(&context)?;
+    store.commit(ts)?;
     Ok(RunReport {
         ts,
         files,
@@ -96,13 +126,28 @@ pub async fn run(config: &ExtractConfig) -> Result<RunReport> {
     })
 }
 
-/// Whether `{ts}-{rest}` is a file extract-mode writes: an asset's file or
-/// the errors log (the summary marks a run complete and is never removed).
+/// Whether `{ts}-{rest}` is a file extract-mode writes: an asset's file, the
+/// changes file or the errors log (the summary marks a run complete and is
+/// never removed).
 fn is_our_file(rest: &str) -> bool {
     rest == ERRORS_LOG_SUFFIX
+        || rest == CHANGES_SUFFIX
         || Asset::ALL
             .iter()
             .any(|a| rest.strip_suffix(".json") == Some(a.name()))
+}
+
+/// What a state is about: host, workspace, and the selection it was made with.
+fn state_key(config: &ExtractConfig) -> store::StateKey {
+    store::StateKey {
+        host: config.mode.host.as_str().trim_end_matches('/').to_owned(),
+        workspace: config.workspace().to_owned(),
+        selection: serde_json::json!({
+            "assets": config.assets.names(),
+            "filters": config.filters.to_json(),
+        })
+        .to_string(),
+    }
 }
 
 /// Removes `.tmp-*` files a killed run may have left (we hold the lock, so no

@@ -36,6 +36,11 @@ pub enum ProblemKind {
     /// repeated the one before, or fewer items came than `total_count` said):
     /// the items before the cut are kept.
     Truncated,
+    /// Missing from its collection's listing, yet its detail places it in a
+    /// kept collection (kept from the previous run).
+    Unlisted,
+    /// More than `--max-deletions` of an asset would be deleted: none is.
+    TooManyDeletions,
 }
 
 impl From<Gone> for ProblemKind {

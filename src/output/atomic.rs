@@ -68,34 +68,86 @@ pub fn write_atomic_with(
 fn write_with(
     dir: &Path,
     name: &str,
-    fill: impl FnOnce(&mut HashingWriter<BufWriter<&File>>) -> std::io::Result<()>,
+    fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
 ) -> Result<FileRecord> {
-    let target = dir.join(name);
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(TEMP_PREFIX);
-    // Like castor's plain `open()`: 0666 less the umask, not tempfile's 0600,
-    // so a scheduler's other users (an uploader, a backup) can read the run.
-    #[cfg(unix)]
-    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
-    let temp = builder
-        .tempfile_in(dir)
-        .map_err(|e| Error::io("cannot create a temporary file in", dir, e))?;
-    let mut writer = HashingWriter::new(BufWriter::new(temp.as_file()));
-    fill(&mut writer)
-        .and_then(|()| writer.inner.flush())
-        .map_err(|e| Error::io("cannot write", &target, e))?;
-    let (bytes, sha256) = writer.finish();
-    temp.as_file()
-        .sync_all()
-        .map_err(|e| Error::io("cannot sync", &target, e))?;
-    temp.persist(&target)
-        .map_err(|e| Error::io("cannot rename into", &target, e.error))?;
-    sync_dir(dir);
-    Ok(FileRecord {
-        name: name.to_owned(),
-        bytes,
-        sha256,
-    })
+    let mut file = AtomicFile::create(dir, name)?;
+    fill(&mut file).map_err(|e| file.write_error(e))?;
+    file.commit()
+}
+
+/// A file being written under a temporary name, to be renamed into place by
+/// [`AtomicFile::commit`]; dropped uncommitted, it is removed. For files
+/// written piece by piece (a run's asset files, streamed row by row).
+pub struct AtomicFile {
+    dir: std::path::PathBuf,
+    name: String,
+    writer: HashingWriter<BufWriter<tempfile::NamedTempFile>>,
+}
+
+impl AtomicFile {
+    /// Creates the temporary file for `dir/name`.
+    ///
+    /// # Errors
+    /// [`Error::Io`] when it cannot be created.
+    pub fn create(dir: &Path, name: &str) -> Result<Self> {
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(TEMP_PREFIX);
+        // Like castor's plain `open()`: 0666 less the umask, not tempfile's 0600,
+        // so a scheduler's other users (an uploader, a backup) can read the run.
+        #[cfg(unix)]
+        builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+        let temp = builder
+            .tempfile_in(dir)
+            .map_err(|e| Error::io("cannot create a temporary file in", dir, e))?;
+        Ok(AtomicFile {
+            dir: dir.to_owned(),
+            name: name.to_owned(),
+            writer: HashingWriter::new(BufWriter::new(temp)),
+        })
+    }
+
+    /// The library error for a failed write into this file.
+    pub fn write_error(&self, e: std::io::Error) -> Error {
+        Error::io("cannot write", self.dir.join(&self.name), e)
+    }
+
+    /// Flushes, syncs and renames the file into place; returns its record.
+    ///
+    /// # Errors
+    /// [`Error::Io`] when it cannot be flushed, synced or renamed.
+    pub fn commit(self) -> Result<FileRecord> {
+        let target = self.dir.join(&self.name);
+        let (bytes, sha256) = (
+            self.writer.bytes,
+            hex::encode(self.writer.hasher.finalize()),
+        );
+        let temp = self
+            .writer
+            .inner
+            .into_inner()
+            .map_err(|e| Error::io("cannot write", &target, e.into_error()))?;
+        temp.as_file()
+            .sync_all()
+            .map_err(|e| Error::io("cannot sync", &target, e))?;
+        temp.persist(&target)
+            .map_err(|e| Error::io("cannot rename into", &target, e.error))?;
+        sync_dir(&self.dir);
+        Ok(FileRecord {
+            name: self.name,
+            bytes,
+            sha256,
+        })
+    }
+}
+
+impl Write for AtomicFile {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.writer.write(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.writer.flush()
+    }
 }
 
 /// Makes the rename durable; best effort (some filesystems refuse to sync a directory).
@@ -141,10 +193,6 @@ impl<W: Write> HashingWriter<W> {
             hasher: Sha256::new(),
             bytes: 0,
         }
-    }
-
-    fn finish(self) -> (u64, String) {
-        (self.bytes, hex::encode(self.hasher.finalize()))
     }
 }
 

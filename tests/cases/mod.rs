@@ -2,6 +2,7 @@ mod extract;
 mod extract_errors;
 mod extract_faults;
 mod hostile;
+mod incremental;
 mod metrics;
 mod operator;
 mod run_directory;
