@@ -21,6 +21,7 @@ pub mod http;
 pub mod lineage;
 pub mod logging;
 pub mod mode;
+pub mod openmetadata;
 pub mod output;
 pub mod signal;
 pub mod upload;
