@@ -92,6 +92,9 @@ pub struct Cli {
     /// First retry delay in milliseconds, doubling up to 30 s (default 500; tests use less)
     #[arg(long, value_name = "MS")]
     retry_initial_delay_ms: Option<u64>,
+    /// `--target` and the OpenMetadata target's flags.
+    #[command(flatten)]
+    pub om: crate::om::OmArgs,
 }
 
 /// `--log-format`.
@@ -127,6 +130,11 @@ impl Cli {
             dry_run: self.dry_run,
             retry_initial_delay: self.retry_initial_delay_ms.map(Duration::from_millis),
         }
+    }
+
+    /// `-d`, for the OpenMetadata target.
+    pub fn directory_path(&self) -> Option<PathBuf> {
+        self.directory_path.clone()
     }
 
     /// The settings given as flags: the top layer.

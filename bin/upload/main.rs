@@ -2,6 +2,7 @@
 //! castor-extractor's `castor-upload`). Parse → config → library → exit code.
 
 mod cli;
+mod om;
 
 use clap::Parser;
 use mode_extractor::upload::{self, RawSettings, UploadConfig, UploadReport};
@@ -10,6 +11,10 @@ use mode_extractor::{Error, ExitCode};
 fn main() -> std::process::ExitCode {
     let cli = cli::Cli::parse();
     mode_extractor::logging::init(cli.log_options());
+    if cli.om.target == om::TargetKind::Openmetadata {
+        let (dir, options) = (cli.directory_path(), cli.options());
+        return om::run(cli.om, dir, options).into();
+    }
     // Read before any thread exists; `.env` is parsed, never put in the process env.
     let config = dotenv().and_then(|dotenv| {
         let options = cli.options();

@@ -31,6 +31,7 @@ mod generate;
 mod ingest;
 mod limiter;
 mod mode_api;
+pub mod openmetadata;
 mod replay;
 mod respond;
 mod route;

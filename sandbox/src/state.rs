@@ -33,6 +33,7 @@ pub(crate) struct Shared {
     pub(crate) truth: Arc<Truth>,
     pub(crate) store: Store,
     pub(crate) ingest_dir: PathBuf,
+    pub(crate) openmetadata: super::openmetadata::OmState,
     stats: Mutex<StatsState>,
     mode_faults: Mutex<FaultState>,
     ingest_faults: Mutex<FaultState>,
@@ -81,6 +82,7 @@ impl Shared {
             .as_ref()
             .map_or(Duration::from_secs(10), |r| r.window);
         Ok(Shared {
+            openmetadata: super::openmetadata::OmState::new(&truth),
             truth: Arc::new(truth),
             store,
             ingest_dir,

@@ -81,11 +81,11 @@ impl OmReport {
         self.counts.get(&(kind, change)).copied().unwrap_or(0)
     }
 
-    /// Writes, created, updated (over all kinds).
+    /// Entities with this change, over every kind but lineage edges.
     pub fn total(&self, change: Change) -> u64 {
         self.counts
             .iter()
-            .filter(|((_, c), _)| *c == change)
+            .filter(|((k, c), _)| *c == change && *k != Kind::Lineage)
             .map(|(_, n)| n)
             .sum()
     }
