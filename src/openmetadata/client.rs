@@ -53,6 +53,14 @@ impl Answer {
             None => format!("HTTP {}", self.status),
         }
     }
+
+    /// The error `message` alone, empty when there is none.
+    pub fn raw_message(&self) -> &str {
+        self.body
+            .get("message")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+    }
 }
 
 /// A client of one OpenMetadata server with one JWT.
@@ -175,11 +183,11 @@ impl OmClient {
         match answer.status {
             401 => Err(Error::Unauthorized {
                 url: url.to_string(),
-                message: format!("{}; check the OpenMetadata JWT", answer.message()),
+                message: format!("({}); check the OpenMetadata JWT", answer.raw_message()),
             }),
             403 => Err(Error::Forbidden {
                 url: url.to_string(),
-                message: answer.message(),
+                message: answer.raw_message().to_owned(),
             }),
             _ => Ok(answer),
         }

@@ -67,7 +67,10 @@ pub async fn run(config: &OmConfig) -> Result<OmReport> {
     for line in &report.refused {
         tracing::error!("{line}");
     }
+    let client = OmClient::new(config)?;
+    let service = push::connect(&client, &config.service).await?;
     let Some(newest) = selection.pending.last() else {
+        report.requests = (client.requests(), client.retries());
         tracing::info!("{}", report.summary_line());
         return Ok(report);
     };
@@ -82,8 +85,6 @@ pub async fn run(config: &OmConfig) -> Result<OmReport> {
     let rows = RunRows::read(&config.dir, newest.ts, &newest.names())?;
     let changes = read_changes(&config.dir, &selection.pending)?;
     let mapped = mapping::map_run(&rows, &config.service, &config.db_services);
-    let client = OmClient::new(config)?;
-    let service = push::connect(&client, &config.service).await?;
     let pushed = push::push(
         config,
         &client,

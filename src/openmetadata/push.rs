@@ -29,16 +29,22 @@ use crate::error::{Error, Result};
 /// [`Error::Config`] when the service exists with another type.
 pub async fn connect(client: &OmClient, service: &str) -> Result<Option<Value>> {
     let url = client.url(&["system", "version"], &[]);
-    let answer = client.call(Method::GET, url.clone(), None).await?;
+    let not_om = |what: String| Error::Decode {
+        url: url.to_string(),
+        reason: format!(
+            "{what}: not OpenMetadata's version answer; check --om-host (its API base, e.g. http://localhost:8585/api)"
+        ),
+    };
+    // OpenMetadata answers its version without authentication: a 401/403
+    // here is another server.
+    let answer = match client.call(Method::GET, url.clone(), None).await {
+        Err(Error::Unauthorized { .. }) => return Err(not_om("HTTP 401".into())),
+        Err(Error::Forbidden { .. }) => return Err(not_om("HTTP 403".into())),
+        other => other?,
+    };
     let version = answer.body.get("version").and_then(Value::as_str);
     let Some(version) = version.filter(|_| answer.ok()) else {
-        return Err(Error::Decode {
-            url: url.to_string(),
-            reason: format!(
-                "{}: not OpenMetadata's version answer; check --om-host (its API base, e.g. http://localhost:8585/api)",
-                answer.message()
-            ),
-        });
+        return Err(not_om(answer.message()));
     };
     tracing::info!("OpenMetadata {version} at {}", client.url(&[], &[]));
     let found = get_by_name(client, Kind::Service, service).await?;

@@ -1,4 +1,5 @@
 mod extract;
 mod extract_errors;
 mod extract_faults;
+mod openmetadata;
 mod upload;
