@@ -132,6 +132,11 @@ impl Cli {
         }
     }
 
+    /// `-f`, refused by the OpenMetadata target.
+    pub fn file_path_given(&self) -> bool {
+        self.file_path.is_some()
+    }
+
     /// `-d`, for the OpenMetadata target.
     pub fn directory_path(&self) -> Option<PathBuf> {
         self.directory_path.clone()

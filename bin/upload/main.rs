@@ -12,6 +12,12 @@ fn main() -> std::process::ExitCode {
     let cli = cli::Cli::parse();
     mode_extractor::logging::init(cli.log_options());
     if cli.om.target == om::TargetKind::Openmetadata {
+        if cli.file_path_given() {
+            eprintln!(
+                "upload: error: --target openmetadata pushes a run directory (-d DIR), not one file"
+            );
+            return ExitCode::Usage.into();
+        }
         let (dir, options) = (cli.directory_path(), cli.options());
         return om::run(cli.om, dir, options).into();
     }

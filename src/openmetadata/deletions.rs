@@ -158,3 +158,46 @@ pub async fn list_models(client: &OmClient, service: &str) -> Result<Vec<String>
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::openmetadata::mapping::Entity;
+    use serde_json::json;
+
+    fn row(asset: &str, token: &str, change: &str) -> ChangeRow {
+        ChangeRow {
+            asset: asset.into(),
+            token: token.into(),
+            change: change.into(),
+            name: None,
+        }
+    }
+
+    #[test]
+    fn only_confirmed_deletions_of_absent_items() {
+        let pushed = Mapped {
+            charts: vec![Entity {
+                kind: Kind::Chart,
+                fqn: "m.back".into(),
+                body: json!({}),
+            }],
+            ..Mapped::default()
+        };
+        let changes = [
+            row("report", "r1", "deleted"),
+            row("report", "r2", "changed"),
+            row("chart", "back", "deleted"),
+            row("chart", "c1", "deleted"),
+            row("query", "q1", "deleted"),
+            row("member", "u1", "deleted"),
+        ];
+        let w = wanted(&changes, "m", &pushed);
+        let direct: Vec<&str> = w.direct.iter().map(|d| d.fqn.as_str()).collect();
+        assert_eq!(direct, ["m.c1", "m.r1"]);
+        let names = ["r1.qa", "r2.q1", "r2.qb", "d1.q9"].map(String::from);
+        let models = matching_models(&w, &names, "m", &pushed);
+        let fqns: Vec<&str> = models.iter().map(|d| d.fqn.as_str()).collect();
+        assert_eq!(fqns, ["m.model.\"r1.qa\"", "m.model.\"r2.q1\""]);
+    }
+}

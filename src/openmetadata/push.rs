@@ -150,13 +150,26 @@ async fn put_all(
     for answer in answers {
         let (i, answer) = answer?;
         let entity = &entities[i];
-        if let Some(change) = written(&answer) {
-            report.count(entity.kind, change);
-            if let Some(id) = answer.body.get("id").and_then(Value::as_str) {
-                ids.insert(entity.fqn.clone(), id.to_owned());
+        let id = answer.body.get("id").and_then(Value::as_str);
+        match written(&answer) {
+            Some(change) if id.is_some() || entity.kind == Kind::Lineage => {
+                report.count(entity.kind, change);
+                if let Some(id) = id {
+                    ids.insert(entity.fqn.clone(), id.to_owned());
+                }
             }
-        } else {
-            refused(report, entity.kind, &entity.fqn, &answer);
+            Some(_) => {
+                let line = format!(
+                    "{} {}: answered HTTP {} without the entity's id; what depends on it is left out",
+                    entity.kind.label(),
+                    entity.fqn,
+                    answer.status
+                );
+                tracing::error!("{line}");
+                report.count(entity.kind, Change::Failed);
+                report.failures.push(line);
+            }
+            None => refused(report, entity.kind, &entity.fqn, &answer),
         }
     }
     Ok(ids)
@@ -311,6 +324,14 @@ async fn add_lineage(
     report: &mut OmReport,
 ) -> Result<()> {
     report.tables_unmapped = mapped.unmapped.len() as u64;
+    for u in &mapped.unmapped {
+        tracing::debug!(
+            "{} (for {}): no lineage edge: {}",
+            u.table,
+            u.data_model_fqn,
+            u.reason
+        );
+    }
     let tables = lookup_tables(client, mapped, n).await?;
     let mut edges = Vec::new();
     for edge in &mapped.edges {

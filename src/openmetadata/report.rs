@@ -110,7 +110,7 @@ impl OmReport {
         let verb = if self.dry_run { "would be" } else { "were" };
         format!(
             "openmetadata: {run}: {} created, {} updated, {} unchanged, {} soft-deleted ({} already gone) {verb}; \
-             {} lineage edge(s); {} table(s) not in OpenMetadata, {} without a database service; \
+             {} lineage edge(s); {} table(s) not in OpenMetadata, {} not looked up (no --db-service for the data source, or no database); \
              {} owner(s) set, {} creator(s) unknown; {} failure(s); {} request(s), {} retries; \
              {} run(s) already pushed, {} refused, {} incomplete",
             self.total(Change::Created),

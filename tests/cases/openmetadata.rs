@@ -495,7 +495,7 @@ fn lineage_by_data_source_uses_each_sources_service() {
     let got: BTreeSet<(String, String)> = sb.om_edges().into_iter().map(|(k, _)| k).collect();
     assert!(!want.is_empty());
     assert_eq!(got, want);
-    assert!(stderr(&output).contains("without a database service"));
+    assert!(stderr(&output).contains("not looked up (no --db-service"));
 }
 
 #[test]
