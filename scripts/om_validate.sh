@@ -28,7 +28,7 @@ URL=$(cat "$WORK/url")
 
 CASTOR_MODE_ANALYTICS_HOST="$URL" CASTOR_MODE_ANALYTICS_WORKSPACE=demo \
 CASTOR_MODE_ANALYTICS_TOKEN=sandbox-token CASTOR_MODE_ANALYTICS_SECRET=sandbox-secret \
-  "$BIN/extract-mode" -o "$WORK/out" --quiet
+  "$BIN/extract-mode" -o "$WORK/out" --quiet --rate-limit 5000 --rate-window 1s --concurrency 16
 
 export OPENMETADATA_JWT_TOKEN=sandbox-openmetadata-jwt
 "$BIN/upload" --target openmetadata -d "$WORK/out" --om-host "$URL/openmetadata/api" \

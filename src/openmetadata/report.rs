@@ -56,9 +56,9 @@ pub struct OmReport {
     pub incomplete: Vec<i64>,
     /// Count per kind and change.
     pub counts: BTreeMap<(Kind, Change), u64>,
-    /// Lineage tables not found in their database service.
+    /// Lineage edges left out: the table is not in its database service.
     pub tables_missing: u64,
-    /// Lineage tables with no FQN (no `--db-service` for the data source, ...).
+    /// Lineage edges left out: no table FQN (no `--db-service` for the data source, ...).
     pub tables_unmapped: u64,
     /// Owners set / creators OpenMetadata does not know.
     pub owners: (u64, u64),
@@ -110,7 +110,7 @@ impl OmReport {
         let verb = if self.dry_run { "would be" } else { "were" };
         format!(
             "openmetadata: {run}: {} created, {} updated, {} unchanged, {} soft-deleted ({} already gone) {verb}; \
-             {} lineage edge(s); {} table(s) not in OpenMetadata, {} not looked up (no --db-service for the data source, or no database); \
+             {} lineage edge(s); {} left out as their table is not in OpenMetadata, {} as their table was not looked up (no --db-service for the data source, or no database); \
              {} owner(s) set, {} creator(s) unknown; {} failure(s); {} request(s), {} retries; \
              {} run(s) already pushed, {} refused, {} incomplete",
             self.total(Change::Created),

@@ -197,7 +197,7 @@ fn a_400_report_run_becomes_dashboards_charts_models_and_lineage() {
             .all(|(_, e)| e["lineageDetails"]["sqlQuery"].is_string())
     );
     assert!(
-        stderr(&output).contains("table(s) not in OpenMetadata"),
+        stderr(&output).contains("left out as their table is not in OpenMetadata"),
         "some lineage tables are missing: {}",
         stderr(&output)
     );
