@@ -8,18 +8,24 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-cargo build --locked --quiet --workspace --bins
+echo "== building the binaries (a first build on a fresh machine takes several minutes)"
+cargo build --locked --workspace --bins
 BIN=target/debug
-WORK=${DEMO_DIR:-$(mktemp -d)}
-mkdir -p "$WORK"
+if [ -n "${DEMO_DIR:-}" ]; then
+  WORK=$DEMO_DIR
+  mkdir -p "$WORK"
+else
+  WORK=$(mktemp -d)
+fi
 OUT="$WORK/catalog"
 rm -f "$WORK/url"
+echo "== demo files in $WORK (catalog/: the run; sandbox.log: the sandbox's log); set DEMO_DIR to choose"
 
 "$BIN/mode-sandbox" --port 0 --seed 42 --collections 8 --reports 120 \
   --rate-limit 50 --rate-window-ms 1000 --latency-ms 5 \
   --ready-file "$WORK/url" >/dev/null 2>"$WORK/sandbox.log" &
 SANDBOX=$!
-trap 'kill "$SANDBOX" 2>/dev/null || true' EXIT
+trap 'kill "$SANDBOX" 2>/dev/null || true; rm -f "$WORK/url"' EXIT
 for _ in $(seq 1 100); do [ -s "$WORK/url" ] && break; sleep 0.1; done
 URL=$(cat "$WORK/url")
 echo "== sandbox: Mode API and ingest endpoint at $URL (workspace 'demo')"
@@ -34,10 +40,9 @@ echo "== extract-mode -o $OUT   (paced at the sandbox's 50 requests/s)"
 echo "== files written"
 ls -l "$OUT"
 
-if [ -x "$BIN/upload" ] && "$BIN/upload" --help >/dev/null 2>&1; then
-  echo "== upload -d $OUT"
-  "$BIN/upload" -k sandbox-ingest-token -s 7b2f9a4e-3c1d-4e8f-9a6b-2d5c8e1f0a37 \
-    -d "$OUT" --endpoint "$URL"
-  echo "== received by the ingest endpoint (checked against the run's summary)"
-  python3 scripts/check_received.py "$URL" "$OUT"
-fi
+echo "== upload -d $OUT"
+export CASTOR_UPLOADER_TOKEN=sandbox-ingest-token
+"$BIN/upload" -s 7b2f9a4e-3c1d-4e8f-9a6b-2d5c8e1f0a37 -d "$OUT" --endpoint "$URL"
+echo "== received by the ingest endpoint (checked against the run's summary)"
+python3 scripts/check_received.py "$URL" "$OUT"
+echo "== done: the run is in $OUT"

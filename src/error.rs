@@ -21,12 +21,14 @@ pub enum Error {
     Config(String),
 
     /// The server refused the credentials (HTTP 401).
-    #[error("authentication failed for {url}: HTTP 401 {message}; check the credentials")]
+    #[error("authentication failed for {url}: HTTP 401{}; {hint}", fmt_message(.message))]
     Unauthorized {
         /// The URL that was refused (no credentials in it).
         url: String,
-        /// The server's message, if it gave one.
+        /// The server's message, if it gave one (secrets redacted).
         message: String,
+        /// What to do: where new credentials come from.
+        hint: &'static str,
     },
 
     /// The credentials are valid but not allowed to read the resource (HTTP 403).
@@ -163,16 +165,41 @@ impl Error {
 mod tests {
     use super::*;
 
-    #[test]
-    fn every_variant_maps_to_a_documented_code() {
-        let cases = [
+    /// One error of each variant with its documented code. The `match` has
+    /// no wildcard, so a new variant does not compile until it is listed here.
+    fn every_variant() -> Vec<(Error, u8)> {
+        let io = || std::io::Error::other("x");
+        let all = vec![
             (Error::Config("x".into()), 2),
             (
                 Error::Unauthorized {
                     url: "u".into(),
                     message: String::new(),
+                    hint: "h",
                 },
                 4,
+            ),
+            (
+                Error::Forbidden {
+                    url: "u".into(),
+                    message: String::new(),
+                },
+                5,
+            ),
+            (
+                Error::WorkspaceNotFound {
+                    workspace: "w".into(),
+                    url: "u".into(),
+                },
+                6,
+            ),
+            (
+                Error::Unreachable {
+                    url: "u".into(),
+                    attempts: 1,
+                    reason: "r".into(),
+                },
+                7,
             ),
             (
                 Error::Http {
@@ -183,10 +210,49 @@ mod tests {
                 },
                 8,
             ),
+            (
+                Error::Decode {
+                    url: "u".into(),
+                    reason: "r".into(),
+                },
+                8,
+            ),
+            (
+                Error::Locked {
+                    path: "p".into(),
+                    waited: "1s".into(),
+                },
+                9,
+            ),
+            (Error::Integrity("x".into()), 10),
+            (Error::io("cannot write", "p", io()), 11),
+            (Error::Strict("x".into()), 12),
             (Error::Interrupted, 130),
             (Error::Internal("x".into()), 1),
         ];
-        for (err, code) in cases {
+        for (e, _) in &all {
+            match e {
+                Error::Config(_)
+                | Error::Unauthorized { .. }
+                | Error::Forbidden { .. }
+                | Error::WorkspaceNotFound { .. }
+                | Error::Unreachable { .. }
+                | Error::Http { .. }
+                | Error::Decode { .. }
+                | Error::Locked { .. }
+                | Error::Integrity(_)
+                | Error::Io { .. }
+                | Error::Strict(_)
+                | Error::Interrupted
+                | Error::Internal(_) => {}
+            }
+        }
+        all
+    }
+
+    #[test]
+    fn every_variant_maps_to_a_documented_code() {
+        for (err, code) in every_variant() {
             assert_eq!(err.exit_code().code(), code, "{err}");
         }
     }

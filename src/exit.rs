@@ -108,14 +108,34 @@ impl ExitCode {
         }
     }
 
-    /// The table of codes as text, for clap's `after_help`.
-    pub fn help_table() -> String {
+    /// Whether `binary` can exit with this code.
+    pub const fn used_by(self, binary: Binary) -> bool {
+        match self {
+            ExitCode::ItemErrors | ExitCode::NotFound | ExitCode::StrictAbort => {
+                matches!(binary, Binary::Extract)
+            }
+            ExitCode::Integrity => matches!(binary, Binary::Upload),
+            _ => true,
+        }
+    }
+
+    /// The table of the codes `binary` uses, as text, for clap's `after_help`.
+    pub fn help_table_for(binary: Binary) -> String {
         let mut out = String::from("Exit codes:\n");
-        for code in Self::ALL {
+        for code in Self::ALL.into_iter().filter(|c| c.used_by(binary)) {
             out.push_str(&format!("  {:>3}  {}\n", code.code(), code.meaning()));
         }
         out
     }
+}
+
+/// The two binaries, for [`ExitCode::used_by`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Binary {
+    /// `extract-mode`.
+    Extract,
+    /// `upload`.
+    Upload,
 }
 
 impl From<ExitCode> for i32 {
@@ -147,6 +167,23 @@ mod tests {
         let unique: HashSet<u8> = codes.iter().copied().collect();
         assert_eq!(unique.len(), codes.len());
         assert!(codes.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    #[test]
+    fn the_readme_table_lists_every_code() {
+        let readme = include_str!("../README.md");
+        let section = readme
+            .split("## Exit codes")
+            .nth(1)
+            .expect("README has an exit code section");
+        let listed: Vec<u8> = section
+            .lines()
+            .skip_while(|l| !l.starts_with('|'))
+            .take_while(|l| l.starts_with('|'))
+            .filter_map(|l| l.trim_matches('|').split('|').next()?.trim().parse().ok())
+            .collect();
+        let all: Vec<u8> = ExitCode::ALL.iter().map(|c| c.code()).collect();
+        assert_eq!(listed, all, "README's exit code table vs ExitCode::ALL");
     }
 
     #[test]

@@ -13,7 +13,6 @@
 //! stand-in for both remote services, used by the tests, the demo and the
 //! benchmarks; it is not part of this library.
 
-pub mod config;
 pub mod error;
 pub mod exit;
 pub mod extract;
@@ -23,9 +22,20 @@ pub mod logging;
 pub mod mode;
 pub mod openmetadata;
 pub mod output;
+pub mod progress;
+pub mod settings;
 pub mod signal;
 pub mod upload;
 
-pub use config::ExtractConfig;
 pub use error::{Error, Result};
+
+/// The version both binaries print: the crate version and the commit they
+/// were built from, e.g. `0.1.0 (abc123def456)`.
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("MODE_EXTRACTOR_COMMIT"),
+    ")"
+);
 pub use exit::ExitCode;
+pub use extract::{ExtractConfig, ExtractOptions};

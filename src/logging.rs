@@ -7,12 +7,13 @@
 //! prints one JSON object per line for schedulers. A progress bar is drawn only
 //! when stderr is a terminal, the format is text and `--quiet` is off.
 //!
-//! The library reports progress through spans carrying the `indicatif.pb_show`
-//! field (see [`progress_span`]); without a terminal they are plain spans.
+//! The library reports progress through [`crate::progress::Progress`]: a bar
+//! when bars are on, INFO lines otherwise.
 //! No secret is ever a field of a span or event: the Mode secret and the ingest
 //! token live in `secrecy` types whose `Debug` prints `[REDACTED]`.
 
 use std::io::IsTerminal;
+use std::sync::OnceLock;
 
 use tracing_indicatif::IndicatifLayer;
 use tracing_indicatif::filter::IndicatifFilter;
@@ -40,8 +41,45 @@ pub struct LogOptions {
     pub format: LogFormat,
 }
 
+static INSTALLED: OnceLock<(LogFormat, bool)> = OnceLock::new();
+
+/// Whether progress bars are drawn (text format on a terminal, not quiet).
+/// When they are not, [`crate::progress::Progress`] logs lines instead.
+pub fn bars_on() -> bool {
+    INSTALLED.get().is_some_and(|(_, bars)| *bars)
+}
+
+/// The format [`init`] installed (text before it ran).
+pub fn format() -> LogFormat {
+    INSTALLED.get().map_or(LogFormat::Text, |(f, _)| *f)
+}
+
+/// Prints a fatal error as the last stderr line: `{program}: error: {err}`
+/// in text mode, or one JSON object with the message and `exit_code` in JSON
+/// mode (so every stderr line of a failing run parses as JSON).
+pub fn fatal(program: &str, err: &dyn std::fmt::Display, exit_code: u8) {
+    match format() {
+        LogFormat::Text => eprintln!("{program}: error: {err}"),
+        LogFormat::Json => eprintln!("{}", fatal_json(program, &err.to_string(), exit_code)),
+    }
+}
+
+/// The JSON line of a fatal error, shaped like the subscriber's own lines.
+pub fn fatal_json(program: &str, message: &str, exit_code: u8) -> String {
+    serde_json::json!({
+        "timestamp": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+        "level": "ERROR",
+        "fields": {"message": format!("{program}: error: {message}"), "exit_code": exit_code},
+        "target": program,
+    })
+    .to_string()
+}
+
 /// Installs the global subscriber. Call once, at the start of `main`.
 pub fn init(options: LogOptions) {
+    let bars =
+        options.format == LogFormat::Text && !options.quiet && std::io::stderr().is_terminal();
+    let _ = INSTALLED.set((options.format, bars));
     let default = if options.quiet {
         "warn"
     } else {
@@ -59,7 +97,7 @@ pub fn init(options: LogOptions) {
                 .with_filter(filter);
             let _ = registry.with(layer).try_init();
         }
-        LogFormat::Text if !options.quiet && std::io::stderr().is_terminal() => {
+        LogFormat::Text if bars => {
             let bars = IndicatifLayer::new();
             let layer = fmt::layer()
                 .with_target(false)
@@ -79,32 +117,4 @@ pub fn init(options: LogOptions) {
             let _ = registry.with(layer).try_init();
         }
     }
-}
-
-/// A span drawn as a progress bar of `len` steps when bars are on.
-///
-/// Advance it with [`advance`]; the bar disappears when the span is dropped.
-/// The bar is drawn from creation (the span is started, not entered, so log
-/// lines do not carry it) until the span is dropped.
-pub fn progress_span(name: &'static str, len: u64) -> tracing::Span {
-    use tracing_indicatif::span_ext::IndicatifSpanExt;
-    let span = tracing::info_span!("progress", indicatif.pb_show = true, task = name);
-    if let Ok(style) = indicatif::ProgressStyle::with_template(
-        "{msg} [{wide_bar}] {pos}/{len} ({elapsed}, eta {eta})",
-    ) {
-        span.pb_set_style(&style.progress_chars("=> "));
-    }
-    span.pb_set_length(len);
-    span.pb_set_message(name);
-    span.pb_start();
-    span
-}
-
-/// Advances a [`progress_span`] by `n` steps and grows its length by `more`.
-pub fn advance(span: &tracing::Span, n: u64, more: u64) {
-    use tracing_indicatif::span_ext::IndicatifSpanExt;
-    if more > 0 {
-        span.pb_inc_length(more);
-    }
-    span.pb_inc(n);
 }

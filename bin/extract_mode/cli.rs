@@ -1,19 +1,21 @@
 //! `extract-mode`'s flags: castor's (`-H -w -t -s -o` and their environment
-//! variables) plus ours. Resolved once into the library's `ExtractConfig`.
+//! variables) plus ours. The settings castor also reads from the environment
+//! stay raw strings here and are layered and validated by the library
+//! (`ExtractConfig::resolve`), so a bad value gets the same message whichever
+//! source it came from; flag-only options are typed here and range-checked there.
 
-use std::num::NonZeroU32;
-use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Parser, ValueEnum};
-use mode_extractor::config::{ExtractConfig, Filters};
+use clap::Parser;
 use mode_extractor::extract::assets::{Asset, AssetSet};
-use mode_extractor::http::pace::RateLimit;
-use mode_extractor::http::{RetryPolicy, Timeouts, parse_base_url};
-use mode_extractor::logging::{LogFormat, LogOptions};
-use mode_extractor::{Error, ExitCode};
+use mode_extractor::extract::config::vars;
+use mode_extractor::extract::{Action, ExtractOptions, Filters};
+use mode_extractor::logging::LogOptions;
+use mode_extractor::settings::limits;
+
+use crate::flags::{GenerateFlags, LogFlags, NetFlags};
+use mode_extractor::ExitCode;
 use regex::Regex;
-use secrecy::SecretString;
 
 /// Extract a Mode Analytics workspace's metadata into castor-compatible JSON files.
 ///
@@ -21,43 +23,40 @@ use secrecy::SecretString;
 /// (castor's files), `-chart`, `-dataset`, `-definition`, `-lineage`,
 /// `-errors_logs`, and `{ts}-summary.json` last, into the output directory.
 #[derive(Debug, Parser)]
-#[command(name = "extract-mode", version, after_help = after_help(), max_term_width = 100, args_override_self = true)]
+#[command(name = "extract-mode", version = mode_extractor::VERSION, after_help = after_help(), max_term_width = 100, args_override_self = true)]
 pub struct Cli {
-    /// Mode's base URL; https:// (http:// only for loopback hosts)
-    #[arg(
-        short = 'H',
-        long,
-        env = "CASTOR_MODE_ANALYTICS_HOST",
-        default_value = "https://app.mode.com"
-    )]
-    host: String,
+    /// Mode's base URL; https:// (http:// only for loopback hosts); default
+    /// https://app.mode.com [env: CASTOR_MODE_ANALYTICS_HOST]
+    #[arg(short = 'H', long, value_name = "URL")]
+    host: Option<String>,
 
-    /// Workspace username
-    #[arg(short, long, env = "CASTOR_MODE_ANALYTICS_WORKSPACE")]
-    workspace: String,
+    /// Workspace username, as in app.mode.com/NAME [env: CASTOR_MODE_ANALYTICS_WORKSPACE]
+    #[arg(short, long, value_name = "NAME")]
+    workspace: Option<String>,
 
-    /// API token (HTTP basic user)
-    #[arg(
-        short,
-        long,
-        env = "CASTOR_MODE_ANALYTICS_TOKEN",
-        hide_env_values = true
-    )]
-    token: String,
+    /// API token (HTTP basic user) [env: CASTOR_MODE_ANALYTICS_TOKEN]
+    #[arg(short, long, value_name = "TOKEN")]
+    token: Option<String>,
 
-    /// API token password (HTTP basic password). On a command line it is visible
-    /// to other users of the machine (ps); prefer the environment or a .env file
-    #[arg(
-        short,
-        long,
-        env = "CASTOR_MODE_ANALYTICS_SECRET",
-        hide_env_values = true
-    )]
-    secret: String,
+    /// File holding the API token [env: CASTOR_MODE_ANALYTICS_TOKEN_FILE]
+    #[arg(long, value_name = "FILE")]
+    token_file: Option<String>,
 
-    /// Directory the files are written to (created when missing)
-    #[arg(short, long, env = "CASTOR_OUTPUT_DIRECTORY")]
-    output: PathBuf,
+    /// API token's secret (HTTP basic password). On a command line it is visible
+    /// to other users of the machine (ps); prefer --secret-file, the environment
+    /// or a .env file [env: CASTOR_MODE_ANALYTICS_SECRET]
+    #[arg(short, long, value_name = "SECRET")]
+    secret: Option<String>,
+
+    /// File holding the secret, e.g. a mounted Kubernetes Secret
+    /// [env: CASTOR_MODE_ANALYTICS_SECRET_FILE]
+    #[arg(long, value_name = "FILE")]
+    secret_file: Option<String>,
+
+    /// Directory the files are written to (created 0700 when missing)
+    /// [env: CASTOR_OUTPUT_DIRECTORY]
+    #[arg(short, long, value_name = "DIR")]
+    output: Option<String>,
 
     /// Asset files to write, comma-separated (default: all): datasource,
     /// collection, report, query, member, chart, dataset, definition, lineage
@@ -92,128 +91,116 @@ pub struct Cli {
     #[arg(long)]
     strict: bool,
 
+    /// List collections and reports (a few calls), print what a run would fetch,
+    /// the calls it needs and the time at the current pace; write nothing
+    #[arg(long, conflicts_with = "check")]
+    dry_run: bool,
+
+    /// Test the set-up: credentials, workspace and what the token can list, one
+    /// line per check on stdout; write nothing
+    #[arg(long)]
+    check: bool,
+
     /// Wait this long for another run's lock on the output directory (e.g. 30s, 5m)
-    #[arg(long, value_parser = humantime::parse_duration, value_name = "DURATION")]
+    #[arg(long, value_parser = limits::parse_duration, value_name = "DURATION")]
     lock_timeout: Option<Duration>,
 
     /// Requests allowed per --rate-window (Mode publishes 40 per 10 s per user)
-    #[arg(long, default_value_t = NonZeroU32::new(40).expect("40 > 0"), value_name = "N")]
-    rate_limit: NonZeroU32,
+    #[arg(long, default_value_t = 40, value_name = "N")]
+    rate_limit: u32,
 
-    /// The rate limit's window
-    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    /// The rate limit's window (10ms to 1 day)
+    #[arg(long, default_value = "10s", value_parser = limits::parse_duration, value_name = "DURATION")]
     rate_window: Duration,
 
-    /// Requests in flight at most (the rate limit sets the pace)
-    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256), value_name = "N")]
-    concurrency: u16,
+    /// Requests in flight at most, 1 to 256 (the rate limit sets the pace)
+    #[arg(long, default_value_t = 8, value_name = "N")]
+    concurrency: u32,
 
-    /// Time limit on one whole request
-    #[arg(long, default_value = "60s", value_parser = humantime::parse_duration, value_name = "DURATION")]
-    timeout: Duration,
+    #[command(flatten)]
+    net: NetFlags,
 
-    /// Time limit on connecting
-    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration, value_name = "DURATION")]
-    connect_timeout: Duration,
+    /// per_page sent to Mode's paged lists, 1 to 1000
+    #[arg(long, default_value_t = 30, value_name = "N")]
+    per_page: u32,
 
-    /// Retries of a transient failure (429, 5xx, timeout, dropped connection)
-    #[arg(long, default_value_t = 6, value_name = "N")]
-    max_retries: u32,
+    /// Pages of one list at most; a list longer than this fails the run
+    #[arg(long, default_value_t = 100_000, value_name = "N")]
+    max_pages: u32,
 
-    /// First retry delay; doubles up to --retry-max-delay, with jitter
-    #[arg(long, default_value = "500ms", value_parser = humantime::parse_duration, value_name = "DURATION")]
-    retry_initial_delay: Duration,
+    /// Largest response body accepted, in bytes (64 KiB to 4 GiB)
+    #[arg(long, default_value_t = 64 * 1024 * 1024, value_name = "BYTES")]
+    max_body: u64,
 
-    /// Longest retry delay (a server's Retry-After is honoured up to 10 min)
-    #[arg(long, default_value = "30s", value_parser = humantime::parse_duration, value_name = "DURATION")]
-    retry_max_delay: Duration,
+    #[command(flatten)]
+    log: LogFlags,
 
-    /// per_page sent to Mode's paged lists
-    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u16).range(1..=1000), value_name = "N")]
-    per_page: u16,
-
-    /// Only warnings and errors on stderr; no progress bar
-    #[arg(short, long)]
-    quiet: bool,
-
-    /// Log line format on stderr
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    log_format: Format,
-}
-
-/// `--log-format` values.
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum Format {
-    Text,
-    Json,
+    #[command(flatten)]
+    pub generate: GenerateFlags,
 }
 
 fn after_help() -> String {
     format!(
-        "Settings: a flag wins over its environment variable, which wins over a .env file in the\n\
-         working directory. Secrets are never printed, logged or written to any file.\n\n{}",
-        ExitCode::help_table()
+        "Settings: a flag wins over its environment variable [env: …], which wins over a .env\n\
+         file in the working directory (never a parent directory). An empty variable counts as\n\
+         unset. Secrets are never printed, logged or written to any file.\n\n{}",
+        ExitCode::help_table_for(mode_extractor::exit::Binary::Extract)
     )
 }
 
 impl Cli {
     /// Log settings, needed before anything else.
     pub fn log_options(&self) -> LogOptions {
-        LogOptions {
-            quiet: self.quiet,
-            format: match self.log_format {
-                Format::Text => LogFormat::Text,
-                Format::Json => LogFormat::Json,
-            },
-        }
+        self.log.options()
     }
 
-    /// Resolves the flags into the library's config.
-    pub fn into_config(self) -> Result<ExtractConfig, Error> {
-        let workspace = self.workspace.trim().to_owned();
-        if workspace.is_empty() || workspace.contains('/') {
-            return Err(Error::Config(format!(
-                "--workspace: '{workspace}' is not a workspace username"
-            )));
-        }
-        Ok(ExtractConfig {
-            host: parse_base_url(&self.host, "--host")?,
-            workspace,
-            token: SecretString::from(self.token),
-            secret: SecretString::from(self.secret),
-            output: self.output,
-            timeouts: Timeouts {
-                connect: self.connect_timeout,
-                total: self.timeout,
-            },
-            retry: RetryPolicy {
-                max_retries: self.max_retries,
-                initial_delay: self.retry_initial_delay,
-                max_delay: self.retry_max_delay.max(self.retry_initial_delay),
-                ..RetryPolicy::default()
-            },
-            rate_limit: RateLimit {
-                requests: self.rate_limit,
-                window: self.rate_window.max(Duration::from_millis(1)),
-            },
-            concurrency: usize::from(self.concurrency),
-            per_page: usize::from(self.per_page),
-            lock_timeout: self.lock_timeout,
-            strict: self.strict,
-            filters: Filters {
-                include_collections: self.include_collection,
-                exclude_collections: self.exclude_collection,
-                include_reports: self.include_report,
-                exclude_reports: self.exclude_report,
-                exclude_archived: self.exclude_archived,
-                exclude_personal: self.exclude_personal,
-            },
+    /// The layered settings given as flags, keyed by long flag.
+    pub fn flags(&self) -> Vec<(&'static str, Option<String>)> {
+        vec![
+            (vars::HOST.flag, self.host.clone()),
+            (vars::WORKSPACE.flag, self.workspace.clone()),
+            (vars::TOKEN.flag, self.token.clone()),
+            ("--token-file", self.token_file.clone()),
+            (vars::SECRET.flag, self.secret.clone()),
+            ("--secret-file", self.secret_file.clone()),
+            (vars::OUTPUT.flag, self.output.clone()),
+            (limits::TIMEOUT.flag, self.net.timeout.clone()),
+            (limits::RETRIES.flag, self.net.max_retries.clone()),
+        ]
+    }
+
+    /// The flag-only options.
+    pub fn options(&self) -> ExtractOptions {
+        ExtractOptions {
             assets: if self.assets.is_empty() {
                 AssetSet::default()
             } else {
-                AssetSet::new(self.assets)
+                AssetSet::new(self.assets.clone())
             },
-        })
+            filters: Filters {
+                include_collections: self.include_collection.clone(),
+                exclude_collections: self.exclude_collection.clone(),
+                include_reports: self.include_report.clone(),
+                exclude_reports: self.exclude_report.clone(),
+                exclude_archived: self.exclude_archived,
+                exclude_personal: self.exclude_personal,
+            },
+            strict: self.strict,
+            lock_timeout: self.lock_timeout,
+            rate_limit: self.rate_limit,
+            rate_window: self.rate_window,
+            concurrency: self.concurrency,
+            per_page: self.per_page,
+            max_pages: self.max_pages,
+            max_body_bytes: self.max_body,
+            net: self.net.options(),
+            progress_every: self.log.progress_every,
+            action: match (self.dry_run, self.check) {
+                (true, _) => Action::DryRun,
+                (_, true) => Action::Check,
+                _ => Action::Run,
+            },
+        }
     }
 }
 

@@ -1,57 +1,91 @@
 //! `extract-mode`: a Mode workspace to castor-compatible JSON files.
-//! Parse → config → `extract::run` → exit code; see `mode_extractor::extract`.
+//! Parse → settings → `extract::run` → exit code; see `mode_extractor::extract`.
 
 mod cli;
+#[path = "../common/flags.rs"]
+mod flags;
 
+use std::path::Path;
 use std::process::ExitCode as ProcessExit;
 
-use clap::Parser;
+use mode_extractor::extract::{Action, ExtractConfig};
+use mode_extractor::settings::Layers;
 use mode_extractor::{Error, ExitCode, extract, logging};
 
 fn main() -> ProcessExit {
-    // `.env` first, before any thread exists (dotenvy sets process variables);
-    // it never overrides a variable already set.
-    let dotenv = load_dotenv();
-    let cli = cli::Cli::parse();
+    let cli: cli::Cli = flags::parse_or_exit("extract-mode");
+    match cli.generate.print::<cli::Cli>() {
+        Ok(true) => return ExitCode::Success.into(),
+        Ok(false) => {}
+        Err(e) => {
+            eprintln!("extract-mode: error: cannot write to stdout: {e}");
+            return ExitCode::Io.into();
+        }
+    }
     logging::init(cli.log_options());
-    let code = match dotenv.and_then(|()| cli.into_config()).and_then(run) {
+    let config = Layers::from_process(cli.flags(), Path::new("."))
+        .and_then(|layers| ExtractConfig::resolve(&layers, cli.options()));
+    let code = match config.and_then(run) {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("extract-mode: error: {err}");
+            logging::fatal("extract-mode", &err, err.exit_code().code());
             err.exit_code()
         }
     };
     code.into()
 }
 
-fn run(config: mode_extractor::ExtractConfig) -> Result<ExitCode, Error> {
+fn run(config: ExtractConfig) -> Result<ExitCode, Error> {
     let runtime = tokio::runtime::Runtime::new()
         .map_err(|e| Error::Internal(format!("cannot start the async runtime: {e}")))?;
     runtime.block_on(async {
         tokio::select! {
-            report = extract::run(&config) => {
-                let report = report?;
-                let (calls, retries, limited) = report.api;
-                tracing::info!(
-                    "Done in {:.1}s: {} files, {calls} API calls, {retries} retries, {limited} rate-limited, {} item problem(s)",
-                    report.duration.as_secs_f64(), report.files.len(), report.problems.len()
-                );
-                Ok(report.exit_code())
-            }
+            code = act(&config) => code,
             () = mode_extractor::signal::shutdown() => Err(Error::Interrupted),
         }
     })
 }
 
-/// Loads `./.env` if present. A malformed line is an error whose message never
-/// echoes the line: it may hold the secret.
-fn load_dotenv() -> Result<(), Error> {
-    match dotenvy::dotenv() {
-        Ok(_) => Ok(()),
-        Err(e) if e.not_found() => Ok(()),
-        Err(dotenvy::Error::Io(e)) => Err(Error::io("cannot read", ".env", e)),
-        Err(_) => Err(Error::Config(
-            ".env: a line is not NAME=VALUE (not shown: it may hold a secret)".into(),
-        )),
+/// Runs the action the flags asked for.
+async fn act(config: &ExtractConfig) -> Result<ExitCode, Error> {
+    match config.action {
+        Action::Run => extract_run(config).await,
+        Action::DryRun => {
+            let plan = extract::preview::plan(config).await?;
+            print!("{plan}");
+            Ok(ExitCode::Success)
+        }
+        Action::Check => {
+            let report = extract::preview::check(config).await?;
+            for line in &report.lines {
+                println!("{line}");
+            }
+            match report.error {
+                Some(e) => Err(e),
+                None => Ok(ExitCode::Success),
+            }
+        }
     }
+}
+
+async fn extract_run(config: &ExtractConfig) -> Result<ExitCode, Error> {
+    let report = extract::run(config).await?;
+    let (calls, retries, limited) = report.api;
+    tracing::info!(
+        ts = report.ts,
+        files = report.files.len(),
+        api_calls = calls,
+        retries,
+        rate_limited = limited,
+        item_problems = report.problems.len(),
+        duration_s = report.duration.as_secs_f64(),
+        "Done in {:.1}s: run {} written to {}: {} files, {calls} API calls, {retries} retries, \
+         {limited} rate-limited, {} item problem(s)",
+        report.duration.as_secs_f64(),
+        report.ts,
+        config.output.display(),
+        report.files.len(),
+        report.problems.len()
+    );
+    Ok(report.exit_code())
 }

@@ -2,30 +2,33 @@
 //! plus ours. Values are kept raw here and validated by the library, so a bad
 //! value gets the same message from a flag, the environment or `.env`.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Parser, ValueEnum};
-use mode_extractor::logging::{LogFormat, LogOptions};
-use mode_extractor::upload::{Options, RawSettings, RawTarget};
-use secrecy::SecretString;
+use clap::Parser;
+use mode_extractor::logging::LogOptions;
+use mode_extractor::settings::limits::{self, NetOptions};
+use mode_extractor::upload::{Options, settings as vars};
+
+use crate::flags::{GenerateFlags, LogFlags, NetFlags};
 
 const ABOUT: &str = "Push a file or a run directory to the catalog's ingest endpoint \
 (drop-in for castor-upload).";
 
 const AFTER: &str = "Every setting with [env: …] is read from the flag, else from that \
-environment variable, else from a .env file in the working directory. Also read: \
-CASTOR_TIMEOUT_OVERRIDE (seconds per request, default 60) and CASTOR_RETRY_OVERRIDE \
-(retries, default 6). Prefer the environment or .env for the token: a flag is visible \
-to every user of the machine (ps).";
+environment variable, else from a .env file in the working directory (never a parent \
+directory); an empty variable counts as unset. Prefer --token-file, the environment or \
+.env for the token: a flag is visible to every user of the machine (ps).";
 
 /// `upload`'s flags.
 #[derive(Parser)]
-#[command(name = "upload", version, about = ABOUT, after_help = after_help())]
+#[command(name = "upload", version = mode_extractor::VERSION, about = ABOUT, after_help = after_help())]
 pub struct Cli {
     /// Catalog API token [env: CASTOR_UPLOADER_TOKEN]
     #[arg(short = 'k', long = "token", value_name = "TOKEN")]
     token: Option<String>,
+    /// File holding the catalog API token [env: CASTOR_UPLOADER_TOKEN_FILE]
+    #[arg(long = "token-file", value_name = "FILE")]
+    token_file: Option<String>,
     /// Source id given by the catalog, a UUID [env: CASTOR_UPLOADER_SOURCE_ID]
     #[arg(
         short = 's',
@@ -41,7 +44,7 @@ pub struct Cli {
         visible_alias = "file-path",
         value_name = "FILE"
     )]
-    file_path: Option<PathBuf>,
+    file_path: Option<String>,
     /// A directory to push: its complete runs and .json/.csv files [env: CASTOR_UPLOADER_DIRECTORY_PATH]
     #[arg(
         short = 'd',
@@ -49,7 +52,7 @@ pub struct Cli {
         visible_alias = "directory-path",
         value_name = "DIR"
     )]
-    directory_path: Option<PathBuf>,
+    directory_path: Option<String>,
     /// DBT, LOOKML, QUALITY, VIZ or WAREHOUSE; default VIZ (Mode files) [env: CASTOR_UPLOADER_FILE_TYPE]
     #[arg(
         short = 't',
@@ -74,51 +77,41 @@ pub struct Cli {
     /// List what would be sent and why (on stdout); send nothing
     #[arg(long)]
     dry_run: bool,
-    /// Files sent at once
+    /// Files sent at once, 1 to 64
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
     concurrency: u16,
     /// Wait this long for a running extract-mode to finish, e.g. 10m (default: do not wait)
-    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = limits::parse_duration)]
     lock_timeout: Option<Duration>,
     /// Send files the ledger says were already sent
     #[arg(long)]
     force: bool,
-    /// Only warnings and errors; no progress bar
-    #[arg(short, long)]
-    quiet: bool,
-    /// Log line format on stderr
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    log_format: Format,
-    /// First retry delay in milliseconds, doubling up to 30 s (default 500; tests use less)
-    #[arg(long, value_name = "MS")]
+    #[command(flatten)]
+    net: NetFlags,
+    /// Deprecated spelling of --retry-initial-delay, in milliseconds
+    #[arg(long, value_name = "MS", hide = true)]
     retry_initial_delay_ms: Option<u64>,
+    #[command(flatten)]
+    log: LogFlags,
     /// `--target` and the OpenMetadata target's flags.
     #[command(flatten)]
-    pub om: crate::om::OmArgs,
-}
+    pub om: crate::om::OmFlags,
 
-/// `--log-format`.
-#[derive(Clone, Copy, ValueEnum)]
-enum Format {
-    Text,
-    Json,
+    #[command(flatten)]
+    pub generate: GenerateFlags,
 }
 
 fn after_help() -> String {
-    format!("{AFTER}\n\n{}", mode_extractor::ExitCode::help_table())
+    format!(
+        "{AFTER}\n\n{}",
+        mode_extractor::ExitCode::help_table_for(mode_extractor::exit::Binary::Upload)
+    )
 }
 
 impl Cli {
     /// How to log.
     pub fn log_options(&self) -> LogOptions {
-        let format = match self.log_format {
-            Format::Text => LogFormat::Text,
-            Format::Json => LogFormat::Json,
-        };
-        LogOptions {
-            quiet: self.quiet,
-            format,
-        }
+        self.log.options()
     }
 
     /// The flag-only options.
@@ -128,36 +121,34 @@ impl Cli {
             lock_timeout: self.lock_timeout,
             force: self.force,
             dry_run: self.dry_run,
-            retry_initial_delay: self.retry_initial_delay_ms.map(Duration::from_millis),
+            progress_every: self.log.progress_every,
         }
     }
 
-    /// `-f`, refused by the OpenMetadata target.
-    pub fn file_path_given(&self) -> bool {
-        self.file_path.is_some()
-    }
-
-    /// `-d`, for the OpenMetadata target.
-    pub fn directory_path(&self) -> Option<PathBuf> {
-        self.directory_path.clone()
-    }
-
-    /// The settings given as flags: the top layer.
-    pub fn into_settings(self) -> RawSettings {
-        RawSettings {
-            token: self.token.map(SecretString::from),
-            source_id: self.source_id,
-            target: RawTarget {
-                file: self.file_path,
-                directory: self.directory_path,
-            },
-            file_type: self.file_type,
-            zone: self.zone,
-            project_name: self.project_name,
-            endpoint: self.endpoint,
-            timeout: None,
-            retries: None,
+    /// The network options (`--retry-initial-delay-ms` still read).
+    pub fn net(&self) -> NetOptions {
+        let mut net = self.net.options();
+        if let Some(ms) = self.retry_initial_delay_ms {
+            net.retry_initial_delay = Duration::from_millis(ms);
         }
+        net
+    }
+
+    /// The layered settings given as flags, keyed by castor's long flag.
+    pub fn flags(&self) -> Vec<(&'static str, Option<String>)> {
+        vec![
+            (vars::TOKEN.flag, self.token.clone()),
+            ("--token-file", self.token_file.clone()),
+            (vars::SOURCE_ID.flag, self.source_id.clone()),
+            (vars::FILE_PATH.flag, self.file_path.clone()),
+            (vars::DIRECTORY_PATH.flag, self.directory_path.clone()),
+            (vars::FILE_TYPE.flag, self.file_type.clone()),
+            (vars::ZONE.flag, self.zone.clone()),
+            (vars::PROJECT_NAME.flag, self.project_name.clone()),
+            (vars::ENDPOINT.flag, self.endpoint.clone()),
+            (limits::TIMEOUT.flag, self.net.timeout.clone()),
+            (limits::RETRIES.flag, self.net.max_retries.clone()),
+        ]
     }
 }
 
@@ -183,8 +174,14 @@ mod tests {
             "t",
         ])
         .unwrap();
-        let raw = cli.into_settings();
-        assert_eq!(raw.source_id.as_deref(), Some("x"));
-        assert_eq!(raw.file_type.as_deref(), Some("VIZ"));
+        let flags = cli.flags();
+        let get = |k: &str| {
+            flags
+                .iter()
+                .find(|(f, _)| *f == k)
+                .and_then(|(_, v)| v.clone())
+        };
+        assert_eq!(get("--source_id").as_deref(), Some("x"));
+        assert_eq!(get("--file_type").as_deref(), Some("VIZ"));
     }
 }

@@ -1,15 +1,15 @@
 //! `upload --target openmetadata`: the flags of the OpenMetadata target and
-//! its run. Kept apart from castor's settings: the JWT comes from
-//! `--om-token`, `OPENMETADATA_JWT_TOKEN` or the file named by
-//! `OPENMETADATA_JWT_TOKEN_FILE`, in that order.
+//! its run. Settings are layered like castor's (flag > environment >
+//! `./.env`); see `docs/openmetadata.md`.
 
-use std::path::PathBuf;
+use std::path::Path;
 
 use clap::{Args, ValueEnum};
-use mode_extractor::openmetadata::{self, OmConfig, OmReport, RawOmSettings, config};
+use mode_extractor::openmetadata::{self, OmConfig, OmReport, config};
+use mode_extractor::settings::Layers;
+use mode_extractor::settings::limits::NetOptions;
 use mode_extractor::upload::Options;
-use mode_extractor::{Error, ExitCode};
-use secrecy::SecretString;
+use mode_extractor::{Error, ExitCode, logging};
 
 /// `--target`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
@@ -23,58 +23,64 @@ pub enum TargetKind {
 
 /// The OpenMetadata flags.
 #[derive(Args, Debug)]
-pub struct OmArgs {
+pub struct OmFlags {
     /// Where to push: castor's ingest endpoint, or an OpenMetadata server
     #[arg(long, value_enum, default_value_t = TargetKind::Castor)]
     pub target: TargetKind,
-    /// OpenMetadata's API base, e.g. http://localhost:8585/api (openmetadata target)
-    #[arg(long, value_name = "URL")]
+    /// OpenMetadata's API base, e.g. http://localhost:8585/api [env: OPENMETADATA_HOST]
+    #[arg(long = "om-host", value_name = "URL")]
     om_host: Option<String>,
-    /// The OpenMetadata bot's JWT [env: OPENMETADATA_JWT_TOKEN, or a file named by OPENMETADATA_JWT_TOKEN_FILE]
-    #[arg(long, value_name = "JWT")]
+    /// The OpenMetadata bot's JWT [env: OPENMETADATA_JWT_TOKEN]
+    #[arg(long = "om-token", value_name = "JWT")]
     om_token: Option<String>,
-    /// The dashboard service's name in OpenMetadata; created as a Mode service when missing
+    /// File holding the bot's JWT [env: OPENMETADATA_JWT_TOKEN_FILE]
+    #[arg(long = "om-token-file", value_name = "FILE")]
+    om_token_file: Option<String>,
+    /// Dashboard service in OpenMetadata, created as a Mode service when missing [env: OPENMETADATA_SERVICE]
     #[arg(long, value_name = "NAME")]
     service: Option<String>,
-    /// Database service(s) of the lineage tables: SERVICE for all, or DATA_SOURCE=SERVICE,… by Mode data source id or token
-    #[arg(long, value_name = "SERVICE|DS=SERVICE,…")]
+    /// Database service(s) of the lineage tables: SERVICE, or DATA_SOURCE=SERVICE,… by Mode data source id or token [env: OPENMETADATA_DB_SERVICE]
+    #[arg(long = "db-service", value_name = "SERVICE|DS=SERVICE,…")]
     db_service: Option<String>,
 }
 
-/// Pushes `dir` to OpenMetadata and returns the exit code.
-pub fn run(args: OmArgs, dir: Option<PathBuf>, options: Options) -> ExitCode {
-    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-    let mut retry = mode_extractor::http::RetryPolicy::default();
-    if let Some(delay) = options.retry_initial_delay {
-        retry.initial_delay = delay;
+impl OmFlags {
+    /// The layered settings given as flags.
+    pub fn flags(&self) -> Vec<(&'static str, Option<String>)> {
+        vec![
+            (config::HOST.flag, self.om_host.clone()),
+            (config::TOKEN.flag, self.om_token.clone()),
+            ("--om-token-file", self.om_token_file.clone()),
+            (config::SERVICE.flag, self.service.clone()),
+            (config::DB_SERVICE.flag, self.db_service.clone()),
+        ]
     }
-    let raw = RawOmSettings {
-        host: args.om_host,
-        token: args
-            .om_token
-            .or_else(|| env(config::TOKEN_ENV))
-            .map(SecretString::from),
-        token_file: env(config::TOKEN_FILE_ENV).map(PathBuf::from),
-        service: args.service,
-        db_service: args.db_service,
-        dir,
-        concurrency: options.concurrency,
-        dry_run: options.dry_run,
-        force: options.force,
-        lock_timeout: options.lock_timeout,
-        retry,
-    };
-    let outcome = OmConfig::resolve(raw).and_then(|config| {
-        let runtime = tokio::runtime::Runtime::new()
-            .map_err(|e| Error::Internal(format!("cannot start the async runtime: {e}")))?;
-        runtime.block_on(interruptible(&config))
-    });
+}
+
+/// Pushes the run directory named in `flags` to OpenMetadata; the exit code.
+pub fn run(
+    flags: Vec<(&'static str, Option<String>)>,
+    options: Options,
+    net: NetOptions,
+) -> ExitCode {
+    if flags
+        .iter()
+        .any(|(k, v)| *k == "--file_path" && v.is_some())
+    {
+        return fail(&Error::Config(
+            "--target openmetadata pushes a run directory (-d DIR), not one file".into(),
+        ));
+    }
+    let outcome = Layers::from_process(flags, Path::new("."))
+        .and_then(|layers| OmConfig::resolve(&layers, options, net))
+        .and_then(|config| {
+            let runtime = tokio::runtime::Runtime::new()
+                .map_err(|e| Error::Internal(format!("cannot start the async runtime: {e}")))?;
+            runtime.block_on(interruptible(&config))
+        });
     match outcome {
         Ok(report) => finish(&report),
-        Err(err) => {
-            eprintln!("upload: error: {err}");
-            err.exit_code()
-        }
+        Err(err) => fail(&err),
     }
 }
 
@@ -91,12 +97,16 @@ fn finish(report: &OmReport) -> ExitCode {
         if let Err(e) = report.write_listing(&mut out)
             && e.kind() != std::io::ErrorKind::BrokenPipe
         {
-            eprintln!("upload: error: {}", Error::io("cannot write", "stdout", e));
-            return ExitCode::Io;
+            return fail(&Error::io("cannot write", "stdout", e));
         }
     }
     for line in &report.failures {
         eprintln!("upload: OpenMetadata refused {line}");
     }
     report.exit_code()
+}
+
+fn fail(err: &Error) -> ExitCode {
+    logging::fatal("upload", err, err.exit_code().code());
+    err.exit_code()
 }

@@ -8,7 +8,10 @@ use std::time::Duration;
 
 use clap::Parser;
 
-use super::{FaultConfig, FaultKind, RateLimitConfig, RetryAfterForm, Sandbox, SandboxConfig};
+use super::{
+    FaultConfig, FaultKind, Hostile, HostileScope, RateLimitConfig, RetryAfterForm, Sandbox,
+    SandboxConfig, TokenKind,
+};
 
 /// Local stand-in for Mode's REST API and the catalog's ingest endpoint.
 ///
@@ -59,7 +62,7 @@ pub struct SandboxArgs {
     /// Always serve 30 items per page, whatever per_page asks.
     #[arg(long)]
     pub ignore_per_page: bool,
-    /// Add the four deliberately broken items.
+    /// Add the five deliberately broken items.
     #[arg(long)]
     pub item_problems: bool,
     /// Answer 403 to every workspace-level call.
@@ -77,6 +80,22 @@ pub struct SandboxArgs {
     /// Ingest-side fault kinds: 429,500,502,503,504,stall,drop,drop_after_store.
     #[arg(long, value_delimiter = ',', value_parser = parse_fault)]
     pub ingest_faults: Vec<FaultKind>,
+    /// Kind of API token: workspace (GET /api/account answers Mode's 400) or member.
+    #[arg(long, default_value = "workspace", value_parser = parse_token_kind)]
+    pub token_kind: TokenKind,
+    /// Add Mode's optional pagination object and next_page/prev_page links to paged lists.
+    #[arg(long)]
+    pub pagination_links: bool,
+    /// Break the Mode API deliberately: embedded-null, embedded-object,
+    /// bare-array, later-page-403, later-page-404, repeat-page, endless-pages,
+    /// short-total, huge-content-length, endless-chunked, endless-until-close,
+    /// retry-after-huge, retry-after-overflow, echo-credentials.
+    #[arg(long, value_name = "KIND", value_parser = parse_hostile)]
+    pub hostile: Option<Hostile>,
+    /// Which list --hostile breaks: items (the largest collection's report
+    /// listing) or workspace (the collections list).
+    #[arg(long, default_value = "items", value_parser = parse_hostile_scope)]
+    pub hostile_scope: HostileScope,
     /// Write the base URL to PATH once listening.
     #[arg(long, value_name = "PATH")]
     pub ready_file: Option<PathBuf>,
@@ -89,6 +108,22 @@ fn parse_retry_after(value: &str) -> Result<RetryAfterForm, String> {
         "none" => Ok(RetryAfterForm::Omitted),
         other => Err(format!("'{other}' is not one of seconds, date, none")),
     }
+}
+
+fn parse_token_kind(value: &str) -> Result<TokenKind, String> {
+    match value {
+        "workspace" => Ok(TokenKind::Workspace),
+        "member" => Ok(TokenKind::Member),
+        other => Err(format!("'{other}' is not one of workspace, member")),
+    }
+}
+
+fn parse_hostile(value: &str) -> Result<Hostile, String> {
+    value.parse()
+}
+
+fn parse_hostile_scope(value: &str) -> Result<HostileScope, String> {
+    value.parse()
 }
 
 fn parse_fault(value: &str) -> Result<FaultKind, String> {
@@ -136,6 +171,10 @@ impl SandboxArgs {
             item_problems: self.item_problems,
             ingest_dir: self.ingest_dir.clone(),
             forbidden: self.forbidden,
+            token_kind: self.token_kind,
+            pagination_links: self.pagination_links,
+            hostile: self.hostile,
+            hostile_scope: self.hostile_scope,
             ..SandboxConfig::default()
         }
     }
@@ -206,6 +245,37 @@ mod tests {
         assert_eq!(config.mode_faults.kinds, kinds);
         assert_eq!(config.ingest_faults.kinds, vec![FaultKind::DropAfterStore]);
         assert!(!config.per_page_honoured);
+        assert_eq!(config.token_kind, TokenKind::Workspace);
+        assert_eq!((config.hostile, config.pagination_links), (None, false));
+    }
+
+    #[test]
+    fn token_kinds_hostile_kinds_and_pagination_parse() {
+        let args = SandboxArgs::parse_from([
+            "mode-sandbox",
+            "--token-kind",
+            "member",
+            "--pagination-links",
+            "--hostile",
+            "later-page-403",
+            "--hostile-scope",
+            "workspace",
+        ]);
+        let config = args.to_config();
+        assert_eq!(config.token_kind, TokenKind::Member);
+        assert!(config.pagination_links);
+        assert_eq!(config.hostile, Some(Hostile::LaterPage403));
+        assert_eq!(config.hostile_scope, HostileScope::Workspace);
+        for kind in Hostile::ALL {
+            let parsed = SandboxArgs::try_parse_from(["mode-sandbox", "--hostile", kind.name()]);
+            assert_eq!(parsed.ok().and_then(|a| a.hostile), Some(kind));
+        }
+        for bad in [
+            ["--hostile", "later-page-500"],
+            ["--token-kind", "personal"],
+        ] {
+            assert!(SandboxArgs::try_parse_from(["mode-sandbox", bad[0], bad[1]]).is_err());
+        }
     }
 
     #[test]

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::faults::FaultConfig;
+use super::hostile::{Hostile, HostileScope};
 
 /// Everything a [`Sandbox`](super::Sandbox) needs to start. All fields are
 /// public; start from [`SandboxConfig::default`] and override what a test needs.
@@ -44,7 +45,7 @@ pub struct SandboxConfig {
     pub mode_faults: FaultConfig,
     /// Faults injected into ingest answers.
     pub ingest_faults: FaultConfig,
-    /// Add exactly four broken items (see [`Truth::problems`](super::Truth)).
+    /// Add exactly five broken items (see [`Truth::problems`](super::Truth)).
     pub item_problems: bool,
     /// Where uploaded files are stored; `None` = a temporary directory owned
     /// and removed by the sandbox.
@@ -52,12 +53,41 @@ pub struct SandboxConfig {
     /// Every workspace-level `/api/{workspace}/…` call answers 403, as Mode
     /// does for a token that is valid but not privileged enough.
     pub forbidden: bool,
+    /// The kind of Mode API token `token`/`secret` stand for. With a
+    /// [`TokenKind::Workspace`] token (the default, as Mode issues them
+    /// today) `GET /api/account` answers Mode's 400.
+    pub token_kind: TokenKind,
+    /// Add Mode's optional `pagination` object and `_links.next_page` /
+    /// `_links.prev_page` to every paged list (off: Mode's HAL lists as
+    /// recorded, which carry neither).
+    pub pagination_links: bool,
+    /// A deliberately broken Mode API (see [`Hostile`]); `None` = faithful.
+    pub hostile: Option<Hostile>,
+    /// Which list a [`Hostile`] kind breaks (default: one collection's
+    /// report listing, an item-level list).
+    pub hostile_scope: HostileScope,
+}
+
+/// The kinds of Mode API token (personal tokens were retired on 2025-02-28).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TokenKind {
+    /// An admin-created Workspace API token: acts as a workspace admin;
+    /// `GET /api/account` answers `400 {"id":"bad_request","message":"This
+    /// endpoint is unsupported for use with Api Keys"}` (Mode's spec marks it
+    /// "(Not Supported)").
+    #[default]
+    Workspace,
+    /// A Member token: acts with its member's own access (the generated token
+    /// owner, `users[0]`, is an admin, so it sees what a Workspace token
+    /// sees); `GET /api/account` answers that member.
+    Member,
 }
 
 impl Default for SandboxConfig {
     /// Ephemeral port, seed 0, 12 collections, 400 reports, workspace `demo`,
     /// credentials `sandbox-token` / `sandbox-secret` / `sandbox-ingest-token`,
-    /// `per_page` honoured up to 1000, no latency, no rate limit, no faults.
+    /// `per_page` honoured up to 1000, no latency, no rate limit, no faults,
+    /// a Workspace API token, no pagination metadata, not hostile.
     fn default() -> Self {
         SandboxConfig {
             port: 0,
@@ -78,6 +108,10 @@ impl Default for SandboxConfig {
             item_problems: false,
             ingest_dir: None,
             forbidden: false,
+            token_kind: TokenKind::Workspace,
+            pagination_links: false,
+            hostile: None,
+            hostile_scope: HostileScope::Items,
         }
     }
 }

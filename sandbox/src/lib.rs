@@ -8,8 +8,9 @@
 //! - `POST /{kind}-{source_id}/{name}` imitates the catalog's ingest endpoint
 //!   that castor's uploader posts to; files are stored and listed as
 //!   [`ReceivedFile`]s.
-//! - `/_sandbox/{truth,stats,received,reset}` expose the ground truth and
-//!   counters; they are never faulted, limited or counted.
+//! - `/_sandbox/{truth,stats,received,reset,advance}` expose the ground truth
+//!   and counters and move the workspace a simulated day forward; they are
+//!   never faulted, limited or counted.
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
@@ -26,8 +27,10 @@
 
 pub mod cli;
 mod config;
+mod day;
 mod faults;
 mod generate;
+mod hostile;
 mod ingest;
 mod limiter;
 mod mode_api;
@@ -52,8 +55,13 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-pub use config::{RateLimitConfig, RetryAfterForm, SandboxConfig};
+pub use config::{RateLimitConfig, RetryAfterForm, SandboxConfig, TokenKind};
+pub use day::{DayLog, DayPlan, MAX_ADDED_PER_DAY};
 pub use faults::{FaultConfig, FaultKind};
+pub use hostile::{
+    ENDLESS_CAP_BYTES, ENDLESS_CAP_TIME, HUGE_CONTENT_LENGTH, Hostile, HostileScope,
+    SHORT_TOTAL_MISSING,
+};
 pub use ingest::ReceivedFile;
 pub use replay::REPLAY_WORKSPACE;
 pub use stats::Stats;
@@ -76,9 +84,20 @@ impl Handle {
         self.url.clone()
     }
 
-    /// The ground truth of the served workspace.
+    /// The ground truth of the served workspace (as of the last simulated day).
     pub fn truth(&self) -> Arc<Truth> {
-        self.shared.truth.clone()
+        self.shared.served().truth.clone()
+    }
+
+    /// Moves the generated workspace one simulated day forward as `plan`
+    /// says, deterministically (same workspace, same plans in the same order:
+    /// same days), and returns what changed. The served answers and the
+    /// [`truth`](Handle::truth) change together, atomically: a request sees
+    /// the workspace before or after the day, never a mix. Also
+    /// `POST /_sandbox/advance` with a [`DayPlan`] JSON body. In replay mode
+    /// nothing changes and the log is empty.
+    pub fn advance_day(&self, plan: &DayPlan) -> DayLog {
+        self.shared.advance_day(plan)
     }
 
     /// A snapshot of the counters.
@@ -144,7 +163,8 @@ impl Sandbox {
         let addr: SocketAddr = listener.local_addr()?;
         let (shutdown, watcher) = watch::channel(false);
         let task = tokio::spawn(server::serve(listener, shared.clone(), watcher));
-        tracing::info!(%addr, reports = shared.truth.reports.len(), "sandbox listening");
+        let reports = shared.served().truth.reports.len();
+        tracing::info!(%addr, reports, "sandbox listening");
         let url = format!("http://{addr}");
         Ok(Sandbox {
             handle: Handle { shared, url },

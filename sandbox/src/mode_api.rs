@@ -3,8 +3,9 @@
 //!
 //! Order of checks, as a request meets them: latency; basic auth (401);
 //! rate limit (429, refused requests not counted); injected fault; `forbidden`
-//! (403 on workspace-level calls); unknown workspace or resource (404); the
-//! answer. Every request is counted in [`Stats`](super::Stats); only those
+//! (403 on workspace-level calls); `/api/account` with a Workspace API token
+//! (400); a hostile answer on its target; unknown workspace or resource
+//! (404); the answer. Every request is counted in [`Stats`](super::Stats); only those
 //! past auth and the limiter count in `max_in_window` and in the fault script.
 
 use std::sync::Arc;
@@ -14,13 +15,28 @@ use axum::http::{HeaderMap, header};
 use axum::response::Response;
 use base64_decode::decode_basic;
 
+use super::config::TokenKind;
 use super::faults::FaultKind;
+use super::hostile::{self, Hostile, Target};
 use super::limiter::Verdict;
 use super::respond::{self, ConnKill, HAL_JSON};
 use super::route::Route;
 use super::state::{Shared, Side, lock};
 use super::stats::StatsState;
-use super::store::page_request;
+use super::store::{PageLinks, page_request};
+
+/// Mode's answer to `GET /api/account` with a Workspace API token.
+pub(crate) const API_KEY_ACCOUNT_MESSAGE: &str =
+    "This endpoint is unsupported for use with Api Keys";
+
+/// One `/api` request as the answer needs it.
+struct Request<'a> {
+    route: Route,
+    path: &'a str,
+    query: &'a str,
+    /// The `Authorization` header as sent (for `echo-credentials`).
+    authorization: String,
+}
 
 /// Answers one `/api` request.
 pub(crate) async fn handle(
@@ -31,12 +47,22 @@ pub(crate) async fn handle(
     kill: ConnKill,
 ) -> Response {
     let route = Route::parse(path);
-    let kind = route.kind(&shared.store.workspace);
+    let kind = route.kind(&shared.served().store.workspace);
     shared.stats_mut(|s| s.api_request(kind, path));
     tokio::time::sleep(shared.config.latency).await;
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+        .unwrap_or_default();
+    let request = Request {
+        route,
+        path,
+        query,
+        authorization,
+    };
     let response = match gate(&shared, headers) {
         Ok(rate_headers) => {
-            let mut response = faulted(&shared, &route, query, kill).await;
+            let mut response = faulted(&shared, &request, kill).await;
             if let Some((limit, remaining)) = rate_headers {
                 respond::set_header(&mut response, "x-ratelimit-limit", &limit.to_string());
                 respond::set_header(
@@ -48,6 +74,11 @@ pub(crate) async fn handle(
             response
         }
         Err(refusal) => *refusal,
+    };
+    let echo = shared.config.hostile == Some(Hostile::EchoCredentials);
+    let response = match echo && response.status().as_u16() >= 400 {
+        true => hostile::echo(response, &request.authorization).await,
+        false => response,
     };
     let status = response.status().as_u16();
     shared.stats_mut(|s| s.api_status(status));
@@ -96,18 +127,18 @@ fn rate_limited(limit: u32, retry_after: Option<String>) -> Response {
 }
 
 /// Applies this request's fault, if any, around the real answer.
-async fn faulted(shared: &Shared, route: &Route, query: &str, kill: ConnKill) -> Response {
+async fn faulted(shared: &Shared, request: &Request<'_>, kill: ConnKill) -> Response {
     let (fault, stall) = shared.next_fault(Side::Mode);
     match fault {
-        None => answer(shared, route, query),
+        None => answer(shared, request),
         Some(FaultKind::Status(status)) => {
             respond::fault_status(status, true, shared.fault_retry_after())
         }
         Some(FaultKind::Stall) => {
             tokio::time::sleep(stall).await;
-            answer(shared, route, query)
+            answer(shared, request)
         }
-        Some(FaultKind::DropMidBody) => respond::cut_body(answer(shared, route, query)).await,
+        Some(FaultKind::DropMidBody) => respond::cut_body(answer(shared, request)).await,
         Some(FaultKind::DropAfterStore) => {
             shared.stats_mut(|s| s.api_status(0));
             kill.close_without_answer().await
@@ -115,9 +146,11 @@ async fn faulted(shared: &Shared, route: &Route, query: &str, kill: ConnKill) ->
     }
 }
 
-/// The real answer: 403, 404 or the HAL body.
-fn answer(shared: &Shared, route: &Route, query: &str) -> Response {
-    let store = &shared.store;
+/// The real answer: 403, 400, a hostile one, 404 or the HAL body.
+fn answer(shared: &Shared, request: &Request<'_>) -> Response {
+    let (route, query) = (&request.route, request.query);
+    let served = shared.served();
+    let store = &served.store;
     let workspace_level = match route {
         Route::Named(name) => *name == store.workspace,
         other => other.workspace().is_some(),
@@ -131,10 +164,33 @@ fn answer(shared: &Shared, route: &Route, query: &str) -> Response {
         return respond::mode_error(403, "forbidden", message);
     }
     let config = &shared.config;
+    if *route == Route::Account && config.token_kind == TokenKind::Workspace {
+        return respond::mode_error(400, "bad_request", API_KEY_ACCOUNT_MESSAGE);
+    }
     let page = page_request(query, config.per_page_honoured, config.max_per_page);
-    let body = match route.workspace() {
-        Some(ws) if ws != store.workspace => None,
-        _ => store.answer(route, query, page),
+    let links = config.pagination_links.then_some(PageLinks {
+        path: request.path,
+        query,
+    });
+    let same_workspace = route.workspace().is_none_or(|ws| ws == store.workspace);
+    if let Some(kind) = config.hostile.filter(|_| same_workspace)
+        && hostile::is_target(config.hostile_scope, route, served.hostile_space.as_deref())
+    {
+        let target = Target {
+            store,
+            route,
+            query,
+            page,
+            links,
+            authorization: &request.authorization,
+        };
+        if let Some(response) = hostile::answer(kind, &target) {
+            return response;
+        }
+    }
+    let body = match same_workspace {
+        false => None,
+        true => store.answer(route, query, page, links),
     };
     match body {
         Some(body) => respond::json_response(200, HAL_JSON, &body),

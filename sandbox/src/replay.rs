@@ -4,16 +4,17 @@
 //! The workspace is `acryl`. Each list is served as recorded on page 1
 //! whatever `per_page` says (its own `_links.self` included, even where it
 //! names `acryltest` or `collections`); page 2 and later answer
-//! `final_page.json`. Two answers are
+//! `final_page.json`. Three answers are
 //! synthesised because nothing was recorded for them, and say so here:
 //! `/api/acryl/spaces?filter=custom` (the recording minus private
-//! collections) and `/api/acryl/memberships` (one membership built from
-//! `user.json`). Anything else, `/api/acryl` itself included, answers 404.
+//! collections), `/api/acryl/memberships` (one membership built from
+//! `user.json`) and `/api/acryl` itself (the workspace token of
+//! `verify.json`, the recording's counts). Anything else answers 404.
 //!
 //! The [`Truth`] is built from the same bodies: the collections of
 //! `spaces.json`, the reports of their recorded listings (the older
 //! `reports.json` of an unlisted collection is served but not in the truth),
-//! `workspace: null`, and `expected_tables` derived by hand from the recorded
+//! the synthesised workspace, and `expected_tables` derived by hand from the recorded
 //! SQL (definitions expanded; bare names take the data source's database, as the lineage module canonicalises them).
 //! `problems` lists the recording's own defect: a dataset query whose
 //! `data_source_id` (44763) is not among the data sources.
@@ -115,8 +116,35 @@ pub(crate) fn load(dir: &Path) -> io::Result<(Truth, Store)> {
             .find(|(k, _, _)| *k == key)
             .map(|(_, b, _)| b.clone())
     };
-    let truth = truth(&body, user, dataset);
+    let mut truth = truth(&body, user, dataset);
+    truth.workspace = workspace(&read("verify.json")?, &truth);
+    store.insert(
+        format!("named/{ws}"),
+        Resource::Object(truth.workspace.clone()),
+    );
     Ok((truth, store))
+}
+
+/// The synthesised `/api/acryl` (no workspace body was recorded): the
+/// workspace token of `verify.json`, the recording's counts, the field set of
+/// a generated workspace.
+fn workspace(verify: &Value, truth: &Truth) -> Value {
+    let ws = REPLAY_WORKSPACE;
+    let created = truth.users.first().map(|u| u["created_at"].clone());
+    json!({
+        "username": ws, "name": ws, "id": 1, "token": verify["workspace_token"], "user": false,
+        "created_at": created.unwrap_or(Value::Null),
+        "space_count": truth.spaces.len(), "data_source_count": truth.data_sources.len(),
+        "plan_code": "enterprise", "scim_enabled": false, "thoughtspot_integrated": false,
+        "_links": {
+            "self": {"href": format!("/api/{ws}")},
+            "web": {"href": format!("/{ws}")},
+            "spaces": {"href": format!("/api/{ws}/collections")},
+            "memberships": {"href": format!("/api/{ws}/memberships")},
+            "data_sources": {"href": format!("/api/{ws}/data_sources")},
+            "definitions": {"href": format!("/api/{ws}/definitions")},
+        },
+    })
 }
 
 fn read_json(path: &Path) -> io::Result<Value> {

@@ -79,21 +79,29 @@ pub(crate) fn set_header(response: &mut Response, name: &'static str, value: &st
 /// but sends only the first half of the body, then fails the body stream,
 /// which makes the server close the connection mid-body.
 pub(crate) async fn cut_body(response: Response) -> Response {
-    let (mut parts, body) = response.into_parts();
+    let (parts, body) = response.into_parts();
     let bytes = axum::body::to_bytes(body, usize::MAX)
         .await
         .unwrap_or_default();
     let half = bytes.slice(..bytes.len() / 2);
-    parts
-        .headers
+    let mut cut = cut_stream(half);
+    *cut.status_mut() = parts.status;
+    *cut.headers_mut() = parts.headers;
+    cut.headers_mut()
         .insert(header::CONTENT_LENGTH, bytes.len().into());
+    cut
+}
+
+/// A 200 answer whose body is `bytes`, then a failed body stream (the server
+/// closes the connection); the caller sets the `Content-Length` it announces.
+pub(crate) fn cut_stream(bytes: Bytes) -> Response {
     let chunks = futures::stream::unfold(0u8, move |step| {
-        let half = half.clone();
+        let bytes = bytes.clone();
         async move {
             match step {
-                0 => Some((Ok::<Bytes, std::io::Error>(half), 1)),
+                0 => Some((Ok::<Bytes, std::io::Error>(bytes), 1)),
                 1 => {
-                    // Let the first half reach the socket before failing.
+                    // Let the bytes reach the socket before failing.
                     tokio::time::sleep(Duration::from_millis(50)).await;
                     let cut = std::io::Error::other("sandbox fault: body cut short");
                     Some((Err(cut), 2))
@@ -102,5 +110,9 @@ pub(crate) async fn cut_body(response: Response) -> Response {
             }
         }
     });
-    Response::from_parts(parts, Body::from_stream(chunks))
+    let mut response = Response::new(Body::from_stream(chunks));
+    if let Ok(value) = HeaderValue::from_str(HAL_JSON) {
+        response.headers_mut().insert(header::CONTENT_TYPE, value);
+    }
+    response
 }

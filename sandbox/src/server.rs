@@ -1,7 +1,8 @@
 //! The HTTP server: one accept loop, one task per connection, each connection
 //! served by hyper directly so a handler can close it without answering.
 //!
-//! Routing: `/_sandbox/…` are the control endpoints (never faulted, limited or
+//! Routing: `/_sandbox/…` are the control endpoints (`advance` moves the
+//! workspace a simulated day forward) (never faulted, limited or
 //! counted); `/api/…` is the Mode side; anything else is the ingest side.
 
 use std::sync::Arc;
@@ -16,6 +17,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tower_service::Service;
 
+use super::day::DayPlan;
 use super::respond::ConnKill;
 use super::state::Shared;
 use super::{ingest, mode_api};
@@ -66,6 +68,7 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/_sandbox/received", get(received))
         .route("/_sandbox/reset", post(reset))
         .route("/openmetadata/{*rest}", any(super::openmetadata::handle))
+        .route("/_sandbox/advance", post(advance))
         .fallback(dispatch)
         .layer(DefaultBodyLimit::disable())
         .with_state(shared)
@@ -87,7 +90,20 @@ async fn dispatch(State(shared): State<Arc<Shared>>, request: Request) -> Respon
 }
 
 async fn truth(State(shared): State<Arc<Shared>>) -> Response {
-    Json(shared.truth.as_ref()).into_response()
+    Json(shared.served().truth.as_ref()).into_response()
+}
+
+/// `POST /_sandbox/advance` with a [`DayPlan`] body (missing fields take the
+/// default plan's values) answers the [`DayLog`](crate::DayLog).
+async fn advance(State(shared): State<Arc<Shared>>, Json(plan): Json<DayPlan>) -> Response {
+    let log = tokio::task::spawn_blocking(move || shared.advance_day(&plan)).await;
+    match log {
+        Ok(log) => Json(log).into_response(),
+        Err(err) => {
+            let body = serde_json::json!({"error": format!("advance failed: {err}")});
+            (axum::http::StatusCode::INTERNAL_SERVER_ERROR, Json(body)).into_response()
+        }
+    }
 }
 
 async fn stats(State(shared): State<Arc<Shared>>) -> Response {

@@ -2,10 +2,11 @@
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 use std::time::Duration;
 
 use super::config::{RetryAfterForm, SandboxConfig};
+use super::day::{DayLog, DayPlan};
 use super::faults::{FaultConfig, FaultKind, FaultState};
 use super::ingest::ReceivedFile;
 use super::limiter::Limiter;
@@ -27,11 +28,31 @@ pub(crate) enum Side {
     Ingest,
 }
 
+/// What the Mode side serves and its truth, swapped together by a day.
+pub(crate) struct Served {
+    pub(crate) truth: Arc<Truth>,
+    pub(crate) store: Store,
+    /// The collection whose report listing a hostile kind breaks (items scope).
+    pub(crate) hostile_space: Option<String>,
+}
+
+impl Served {
+    fn new(truth: Truth, store: Store) -> Served {
+        let hostile_space = super::hostile::target_space(&truth).map(str::to_owned);
+        Served {
+            truth: Arc::new(truth),
+            store,
+            hostile_space,
+        }
+    }
+}
+
 /// Everything the handlers read and update.
 pub(crate) struct Shared {
     pub(crate) config: SandboxConfig,
-    pub(crate) truth: Arc<Truth>,
-    pub(crate) store: Store,
+    served: RwLock<Arc<Served>>,
+    /// The generated workspace's model for simulated days (`None` in replay).
+    day: Mutex<Option<generate::day::Model>>,
     pub(crate) ingest_dir: PathBuf,
     pub(crate) openmetadata: super::openmetadata::OmState,
     stats: Mutex<StatsState>,
@@ -57,12 +78,15 @@ impl Shared {
 
     /// Generates (or loads) the workspace and prepares the ingest directory.
     pub(crate) fn new(config: SandboxConfig) -> std::io::Result<Shared> {
-        let (truth, store) = match &config.replay_dir {
-            Some(dir) => replay::load(dir)?,
+        let (truth, store, model) = match &config.replay_dir {
+            Some(dir) => {
+                let (truth, store) = replay::load(dir)?;
+                (truth, store, None)
+            }
             None => {
-                let truth = generate::generate(&config);
+                let (truth, model) = generate::build(&config);
                 let store = Store::from_truth(&truth, &config.workspace);
-                (truth, store)
+                (truth, store, Some(model))
             }
         };
         let (ingest_dir, temp) = match &config.ingest_dir {
@@ -81,10 +105,12 @@ impl Shared {
             .rate_limit
             .as_ref()
             .map_or(Duration::from_secs(10), |r| r.window);
+        let openmetadata = super::openmetadata::OmState::new(&truth);
+        let served = Served::new(truth, store);
         Ok(Shared {
-            openmetadata: super::openmetadata::OmState::new(&truth),
-            truth: Arc::new(truth),
-            store,
+            openmetadata,
+            served: RwLock::new(Arc::new(served)),
+            day: Mutex::new(model),
             ingest_dir,
             stats: Mutex::new(StatsState::new(window)),
             mode_faults: Mutex::new(FaultState::new(config.mode_faults.clone())),
@@ -98,6 +124,39 @@ impl Shared {
             _temp: temp,
             config,
         })
+    }
+
+    /// What is served now (a request keeps the snapshot it started with).
+    pub(crate) fn served(&self) -> Arc<Served> {
+        self.served
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Moves the generated workspace a simulated day forward: the new truth
+    /// and the answers built from it replace the old ones in one swap. In
+    /// replay mode nothing changes and the log is empty.
+    pub(crate) fn advance_day(&self, plan: &DayPlan) -> DayLog {
+        let mut model = lock(&self.day);
+        let Some(model) = model.as_mut() else {
+            tracing::warn!("advance_day: replay mode has no simulated days");
+            return DayLog::default();
+        };
+        let started = std::time::Instant::now();
+        let mut truth = Truth::clone(&self.served().truth);
+        let log = model.advance(&mut truth, plan);
+        let store = Store::from_truth(&truth, &self.config.workspace);
+        tracing::info!(
+            edited = log.edited.len(),
+            added = log.added.len(),
+            deleted = log.deleted.len(),
+            elapsed = ?started.elapsed(),
+            "simulated day"
+        );
+        let served = Arc::new(Served::new(truth, store));
+        *self.served.write().unwrap_or_else(PoisonError::into_inner) = served;
+        log
     }
 
     /// Runs `update` on the live counters.

@@ -6,7 +6,8 @@
 //!
 //! Paged lists (spaces, reports, datasets, memberships) take `page` (1-based,
 //! default 1) and `per_page` (default 30). Mode sends no `next` link and no
-//! `pagination` object; the page after the last answers the shape DataHub
+//! `pagination` object (unless `pagination_links` asks for the spec's optional
+//! ones); the page after the last answers the shape DataHub
 //! recorded: `{"_links":{"self":{"href":""}},"_embedded":{}}`. Non-paged
 //! lists ignore both parameters. An unparsable or zero `page`/`per_page` is
 //! taken as the default.
@@ -52,6 +53,17 @@ pub(crate) struct PageRequest {
     pub(crate) per_page: usize,
 }
 
+/// The request a page answers, for Mode's optional pagination metadata:
+/// `Some` adds `pagination` and `_links.next_page`/`prev_page` to paged lists.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PageLinks<'a> {
+    /// The request path (links keep it: a datasets listing's `self` link
+    /// names `/reports`).
+    pub(crate) path: &'a str,
+    /// The request's query string (links keep its other parameters).
+    pub(crate) query: &'a str,
+}
+
 /// Every answer of the Mode side, by key.
 #[derive(Debug, Default)]
 pub(crate) struct Store {
@@ -95,7 +107,13 @@ impl Store {
     }
 
     /// The answer body for a route, or `None` for 404.
-    pub(crate) fn answer(&self, route: &Route, query: &str, page: PageRequest) -> Option<Value> {
+    pub(crate) fn answer(
+        &self,
+        route: &Route,
+        query: &str,
+        page: PageRequest,
+        links: Option<PageLinks>,
+    ) -> Option<Value> {
         let key = key_for(route, query)?;
         let page = match self.recorded {
             true => PageRequest {
@@ -106,7 +124,21 @@ impl Store {
         };
         match self.resources.get(&key)? {
             Resource::Object(value) => Some(value.clone()),
-            Resource::List(listing) => Some(render(listing, page)),
+            Resource::List(listing) => {
+                let mut body = render(listing, page);
+                if let Some(links) = links.filter(|_| listing.paged) {
+                    paginate(&mut body, listing.items.len(), page, links);
+                }
+                Some(body)
+            }
+        }
+    }
+
+    /// The items of a list route (all pages), or `None` when it is not a list.
+    pub(crate) fn items(&self, route: &Route, query: &str) -> Option<&[Value]> {
+        match self.resources.get(&key_for(route, query)?)? {
+            Resource::List(listing) => Some(&listing.items),
+            Resource::Object(_) => None,
         }
     }
 
@@ -282,6 +314,51 @@ fn render(listing: &Listing, page: PageRequest) -> Value {
     let mut embedded = serde_json::Map::new();
     embedded.insert(listing.key.clone(), Value::Array(items.to_vec()));
     json!({"_links": {"self": {"href": listing.self_href}}, "_embedded": embedded})
+}
+
+/// Mode's optional pagination metadata for a list of `total` items: the
+/// spec's `pagination {first_page, last_page, total_pages, total_count}` (an
+/// empty list has one, empty, page) and `_links.next_page` / `prev_page`
+/// (the same path and parameters with another `page`) where such a page
+/// exists.
+pub(crate) fn paginate(body: &mut Value, total: usize, page: PageRequest, links: PageLinks) {
+    let pages = total.div_ceil(page.per_page.max(1)).max(1);
+    let Some(map) = body.as_object_mut() else {
+        return;
+    };
+    map.insert(
+        "pagination".into(),
+        json!({"first_page": 1, "last_page": pages, "total_pages": pages, "total_count": total}),
+    );
+    let mut extra = Vec::new();
+    if page.page < pages {
+        extra.push(("next_page", page.page + 1));
+    }
+    if page.page > 1 {
+        extra.push(("prev_page", (page.page - 1).min(pages)));
+    }
+    let Some(hal) = map.get_mut("_links").and_then(Value::as_object_mut) else {
+        return;
+    };
+    for (name, number) in extra {
+        let href = page_href(links, number, page.per_page);
+        hal.insert(name.into(), json!({"href": href}));
+    }
+}
+
+/// `path?…&page=N&per_page=P`, the request's other parameters kept.
+fn page_href(links: PageLinks, number: usize, per_page: usize) -> String {
+    let mut out = url::form_urlencoded::Serializer::new(String::new());
+    let kept = url::form_urlencoded::parse(links.query.as_bytes())
+        .filter(|(key, _)| key != "page" && key != "per_page");
+    for (key, value) in kept {
+        out.append_pair(&key, &value);
+    }
+    out.append_pair("page", &number.to_string());
+    if per_page != usize::MAX {
+        out.append_pair("per_page", &per_page.to_string());
+    }
+    format!("{}?{}", links.path, out.finish())
 }
 
 /// The answer past the last page, as recorded in DataHub's `final_page.json`.

@@ -13,16 +13,18 @@ use serde_json::Value;
 /// `GET /_sandbox/truth`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Truth {
-    /// The workspace object served at `/api/{ws}`; `null` in replay mode,
-    /// where none was recorded (the endpoint then answers 404).
+    /// The workspace object served at `/api/{ws}` (in replay mode a
+    /// synthesised one: none was recorded).
     pub workspace: Value,
     /// Items of `/api/{ws}/data_sources`.
     pub data_sources: Vec<Value>,
     /// Every collection, personal ones included (`/api/{ws}/spaces?filter=all`).
     pub spaces: Vec<Value>,
     /// Every report of every collection as listed by
-    /// `/api/{ws}/spaces/{s}/reports`, archived ones included, in collection
-    /// order then listing order. Datasets are not included.
+    /// `/api/{ws}/spaces/{s}/reports`, archived ones included. Generated in
+    /// collection order then listing order; a collection lists its reports in
+    /// the order of this list (reports added by a simulated day come last).
+    /// Datasets are not included.
     pub reports: Vec<Value>,
     /// Every dataset (`type: "DatasetReport"`) as listed by
     /// `/api/{ws}/spaces/{s}/datasets`.
@@ -60,6 +62,8 @@ pub struct Truth {
 ///   `/queries` answer 404 (`token` = the report);
 /// - `missing_creator`: a report without `_links.creator` (`token` = report);
 /// - `null_name`: a report whose `name` is `null` (`token` = report);
+/// - `inaccessible_report`: listed, detail served, but `/queries` answers
+///   403 (`token` = report);
 /// - `unknown_data_source`: a query whose `data_source_id` matches no data
 ///   source (`token` = the query).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

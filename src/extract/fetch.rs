@@ -18,10 +18,10 @@ use serde_json::Value;
 
 use super::problems::{ProblemKind, Problems};
 use super::rows::{self, Row};
-use crate::config::{ExtractConfig, Filters};
 use crate::error::Result;
-use crate::logging;
+use crate::extract::config::ExtractConfig;
 use crate::mode::{Fetched, List, ModeClient, Scope, fetch_all_pages, for_each_item, hal};
+use crate::progress::{CallCounter, Progress, Unit};
 
 /// Everything fetched from a workspace, already reduced to rows.
 #[derive(Debug, Default)]
@@ -95,11 +95,20 @@ pub async fn fetch_workspace(
         config,
         problems,
         ws: client.workspace(),
-        progress: logging::progress_span("reports", 0),
+        progress: Progress::start(
+            "reports",
+            Unit::Items,
+            0,
+            config.progress_every,
+            Some(call_counter(client)),
+        ),
     };
-    ctx.authenticate().await?;
-    let (data_sources, definitions, members, (collections, reports, datasets)) = tokio::try_join!(
-        ctx.list_if(config.assets.needs_data_sources(), "data_sources"),
+    let data_sources = if config.assets.needs_data_sources() {
+        ctx.authenticate().await?
+    } else {
+        Vec::new()
+    };
+    let (definitions, members, (collections, reports, datasets)) = tokio::try_join!(
         ctx.list_if(config.assets.needs_definitions(), "definitions"),
         ctx.members(),
         ctx.collections(),
@@ -119,28 +128,27 @@ struct Ctx<'a> {
     config: &'a ExtractConfig,
     problems: &'a Problems,
     ws: &'a str,
-    progress: tracing::Span,
+    progress: Progress,
 }
 
 impl Ctx<'_> {
     fn concurrency(&self) -> usize {
-        self.config.concurrency.max(1)
+        self.config.mode.concurrency.max(1)
     }
 
-    /// `GET /api/account`: proves the credentials before anything else.
-    async fn authenticate(&self) -> Result<()> {
-        let url = self.client.url(&["account"], &[]);
-        let account = self.client.get(url, Scope::Item).await?.ok();
-        let who = account
-            .as_ref()
-            .and_then(|a| hal::str_field(a, "username"))
-            .unwrap_or("(unknown user)");
+    /// The data sources, first and alone: a real list that every token kind
+    /// may read proves the credentials and the workspace before anything runs
+    /// in parallel. (`GET /api/account` is "Not Supported" in Mode's spec and
+    /// answers 400 to a Workspace token, so nothing depends on it.) When the
+    /// data sources are not wanted, the first list of each branch proves them.
+    async fn authenticate(&self) -> Result<Vec<Value>> {
+        let sources = self.list_if(true, "data_sources").await?;
         tracing::info!(
-            "Authenticated to {} as {who}, workspace {}",
-            self.config.host,
+            "Connected to {}, workspace {}: credentials accepted",
+            self.config.mode.host,
             self.ws
         );
-        Ok(())
+        Ok(sources)
     }
 
     /// A workspace-level list, paged defensively; empty when not needed.
@@ -164,8 +172,15 @@ impl Ctx<'_> {
         key: &str,
         scope: Scope,
     ) -> Result<Fetched<Vec<Value>>> {
-        let per_page = self.config.per_page;
-        fetch_all_pages(self.client, segments, extra, key, per_page, scope).await
+        let list = List {
+            segments,
+            extra,
+            key,
+            per_page: self.config.per_page,
+            max_pages: self.config.max_pages,
+            scope,
+        };
+        fetch_all_pages(self.client, &list).await
     }
 
     /// Memberships, then each member's user.
@@ -197,7 +212,7 @@ impl Ctx<'_> {
             .client
             .get(self.client.url(&[&username], &[]), Scope::Item)
             .await?;
-        if let Err(gone) = user {
+        if let Err(gone) = &user {
             let message =
                 format!("member '{username}': user {gone}; kept with the membership's fields");
             self.problems
@@ -248,7 +263,7 @@ impl Ctx<'_> {
             reports.len(),
             datasets.len()
         );
-        logging::advance(&self.progress, 0, (reports.len() + datasets.len()) as u64);
+        self.progress.grow((reports.len() + datasets.len()) as u64);
         let (reports, datasets) = tokio::try_join!(
             self.fetch_all(reports, false),
             self.fetch_all(datasets, true)
@@ -257,21 +272,11 @@ impl Ctx<'_> {
     }
 
     fn keeps_collection(&self, space: &Value) -> bool {
-        let f = &self.config.filters;
-        if f.exclude_personal && hal::str_field(space, "space_type") == Some("private") {
-            return false;
-        }
-        let name = hal::str_field(space, "name");
-        Filters::keeps(&f.include_collections, &f.exclude_collections, name)
+        self.config.filters.keeps_collection(space)
     }
 
     fn keeps_report(&self, report: &Value) -> bool {
-        let f = &self.config.filters;
-        if f.exclude_archived && report.get("archived") == Some(&Value::Bool(true)) {
-            return false;
-        }
-        let name = hal::str_field(report, "name");
-        Filters::keeps(&f.include_reports, &f.exclude_reports, name)
+        self.config.filters.keeps_report(report)
     }
 
     /// Reports problems of a listed collection, report or dataset.
@@ -323,6 +328,7 @@ impl Ctx<'_> {
             extra: &[],
             key: "reports",
             per_page: self.config.per_page,
+            max_pages: self.config.max_pages,
             scope: Scope::Item,
         };
         // Each report is reduced to its row as its page arrives: Mode's full
@@ -332,7 +338,7 @@ impl Ctx<'_> {
             if self.keeps_report(&item) {
                 self.check_named_item(asset, &item)?;
                 listings.push(Listing {
-                    row: rows::report_row(&item, &self.config.host),
+                    row: rows::report_row(&item, &self.config.mode.host),
                     token: hal::str_field(&item, "token")
                         .unwrap_or_default()
                         .to_owned(),
@@ -373,7 +379,7 @@ impl Ctx<'_> {
             (_, Some(detail)) => import_tokens(&detail),
             _ => Vec::new(),
         };
-        logging::advance(&self.progress, 1, 0);
+        self.progress.add(1);
         Ok(ReportData {
             row: listing.row,
             token: listing.token,
@@ -444,6 +450,12 @@ impl Ctx<'_> {
         let url = self.client.url(&[self.ws, "reports", token], &[]);
         Ok(self.client.get(url, Scope::Item).await?.ok())
     }
+}
+
+/// The client's call count, for progress lines.
+fn call_counter(client: &ModeClient) -> CallCounter {
+    let client = client.clone();
+    std::sync::Arc::new(move || client.counters().snapshot().0)
 }
 
 /// What a report listing says about imported datasets (mode-api.md §2 note 8).

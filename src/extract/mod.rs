@@ -9,8 +9,10 @@
 //! ```
 
 pub mod assets;
+pub mod config;
 pub mod fetch;
 mod lineage_rows;
+pub mod preview;
 pub mod problems;
 pub mod rows;
 mod write;
@@ -18,12 +20,12 @@ mod write;
 use std::path::Path;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use crate::config::ExtractConfig;
 use crate::error::{Error, Result};
 use crate::exit::ExitCode;
 use crate::mode::ModeClient;
 use crate::output::atomic::TEMP_PREFIX;
 use crate::output::{DirLock, FileRecord, LockMode};
+pub use config::{Action, ExtractConfig, ExtractOptions, Filters};
 
 pub use problems::{ItemProblem, ProblemKind};
 
@@ -77,7 +79,7 @@ pub async fn run(config: &ExtractConfig) -> Result<RunReport> {
     .await
     .map_err(|e| Error::Internal(format!("lock task failed: {e}")))??;
     remove_stale_temp_files(&dir);
-    let client = ModeClient::new(config)?;
+    let client = ModeClient::new(&config.mode)?;
     let problems = problems::Problems::new(config.strict);
     let workspace = fetch::fetch_workspace(&client, config, &problems).await?;
     write::check_data_sources(&workspace, config, &problems)?;

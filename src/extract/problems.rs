@@ -30,13 +30,27 @@ pub enum ProblemKind {
     NullName,
     /// A query's `data_source_id` is not among the workspace's data sources.
     UnknownDataSource,
+    /// Mode answered a body that is not the shape it documents, after every retry.
+    Malformed,
+    /// A list ended before Mode's normal last page (a later page failed or
+    /// repeated the one before, or fewer items came than `total_count` said):
+    /// the items before the cut are kept.
+    Truncated,
 }
 
 impl From<Gone> for ProblemKind {
     fn from(gone: Gone) -> Self {
+        ProblemKind::from(&gone)
+    }
+}
+
+impl From<&Gone> for ProblemKind {
+    fn from(gone: &Gone) -> Self {
         match gone {
             Gone::NotFound => ProblemKind::Deleted,
             Gone::Forbidden => ProblemKind::Inaccessible,
+            Gone::Malformed(_) => ProblemKind::Malformed,
+            Gone::Cut(_) => ProblemKind::Truncated,
         }
     }
 }

@@ -17,8 +17,8 @@ use super::assets::Asset;
 use super::fetch::{ReportData, Workspace};
 use super::problems::{ProblemKind, Problems};
 use super::rows::{self, Row};
-use crate::config::ExtractConfig;
 use crate::error::Result;
+use crate::extract::config::ExtractConfig;
 use crate::mode::ModeClient;
 use crate::output::summary::{CLIENT_NAME, ConnectionIdentity};
 use crate::output::{FileRecord, RunSummary, summary_file_name, write_json_atomic};
@@ -97,8 +97,8 @@ pub fn write_run(
         connection_identity: ConnectionIdentity {
             base_url: format!(
                 "{}/{}",
-                config.host.as_str().trim_end_matches('/'),
-                config.workspace
+                config.mode.host.as_str().trim_end_matches('/'),
+                config.workspace()
             ),
         },
         client_name: CLIENT_NAME.into(),

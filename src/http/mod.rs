@@ -1,14 +1,20 @@
 //! HTTP building blocks shared by the Mode client and the uploader: the base-URL
-//! policy, the retry policy with `Retry-After`, and the request pacer.
+//! policy, the one retry loop with its classification and `Retry-After`, the
+//! request pacer, the body cap, and the redaction of echoed secrets.
 
+pub mod body;
 pub mod pace;
+pub mod redact;
 pub mod retry;
 pub mod url_policy;
 
 use std::time::Duration;
 
 pub use pace::Pacer;
-pub use retry::{RetryPolicy, is_transient_status, parse_retry_after, transport_reason};
+pub use retry::{
+    Attempt, RetryPolicy, Verdict, is_transient_status, judge, parse_retry_after, transport_reason,
+    with_retries,
+};
 pub use url_policy::parse_base_url;
 
 /// The `User-Agent` both binaries send: `mode-extractor/<version>`.
@@ -33,13 +39,24 @@ impl Default for Timeouts {
     }
 }
 
-/// A `reqwest` client builder with our user agent, timeouts, rustls and no
-/// redirects: a 3xx is returned to the caller, which treats it as an error, so
-/// credentials are never replayed to another origin.
-pub fn client_builder(timeouts: Timeouts) -> reqwest::ClientBuilder {
-    reqwest::Client::builder()
+/// A `reqwest` client builder for requests to `base`, with our user agent,
+/// timeouts, rustls and no redirects: a 3xx is returned to the caller, which
+/// treats it as an error, so credentials are never replayed to another origin.
+///
+/// Proxies: for a loopback `base` (the sandbox, a local tunnel) no proxy is
+/// ever used, whatever `HTTP_PROXY`/`ALL_PROXY` say, so credentials meant for
+/// this machine never reach a proxy. For any other host the system proxy
+/// settings apply as curl reads them: `HTTPS_PROXY`/`https_proxy` (and
+/// `HTTP_PROXY` for http), `ALL_PROXY`, with `NO_PROXY` honoured.
+pub fn client_builder(timeouts: Timeouts, base: &url::Url) -> reqwest::ClientBuilder {
+    let builder = reqwest::Client::builder()
         .user_agent(USER_AGENT)
         .connect_timeout(timeouts.connect)
         .timeout(timeouts.total)
-        .redirect(reqwest::redirect::Policy::none())
+        .redirect(reqwest::redirect::Policy::none());
+    if url_policy::is_loopback(base) {
+        builder.no_proxy()
+    } else {
+        builder
+    }
 }

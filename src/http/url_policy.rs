@@ -24,8 +24,19 @@ use crate::error::{Error, Result};
 /// password, or has a query or fragment.
 pub fn parse_base_url(raw: &str, what: &str) -> Result<Url> {
     let trimmed = raw.trim().trim_end_matches('/');
-    let url = Url::parse(trimmed)
-        .map_err(|e| Error::Config(format!("{what}: '{trimmed}' is not a valid URL ({e})")))?;
+    let url = match without_scheme(trimmed) {
+        Some(loopback) => loopback,
+        None => Url::parse(trimmed).map_err(|e| {
+            let hint = if trimmed.contains("://") {
+                String::new()
+            } else {
+                format!("; add the scheme: https://{trimmed}")
+            };
+            Error::Config(format!(
+                "{what}: '{trimmed}' is not a valid URL ({e}){hint}"
+            ))
+        })?,
+    };
     if !url.username().is_empty() || url.password().is_some() {
         return Err(Error::Config(format!(
             "{what}: credentials must not be part of the URL; use the token and secret settings"
@@ -47,6 +58,17 @@ pub fn parse_base_url(raw: &str, what: &str) -> Result<Url> {
             "{what}: unsupported scheme '{other}' in '{trimmed}'; use https://"
         ))),
     }
+}
+
+/// `localhost:8080` or `127.0.0.1:9000` without a scheme: taken as `http://`
+/// (loopback only; a remote host must say `https://` itself). `None` for
+/// anything else, which is parsed as a URL.
+fn without_scheme(text: &str) -> Option<Url> {
+    if text.contains("://") {
+        return None;
+    }
+    let url = Url::parse(&format!("http://{text}")).ok()?;
+    (is_loopback(&url) && url.port().is_some()).then_some(url)
 }
 
 /// True for `localhost`, 127.0.0.0/8 and `::1`.
@@ -77,9 +99,15 @@ mod tests {
             "http://127.3.2.1",
             "http://localhost:1",
             "http://[::1]:9",
+            "localhost:8080",
+            "127.0.0.1:9000",
         ] {
             assert!(parse_base_url(ok, "--host").is_ok(), "{ok}");
         }
+        assert_eq!(
+            parse_base_url("localhost:8080", "--host").unwrap().as_str(),
+            "http://localhost:8080/"
+        );
         let err = parse_base_url("http://app.mode.com", "--host").unwrap_err();
         assert!(err.to_string().contains("in clear"), "{err}");
         assert!(parse_base_url("http://10.0.0.1", "--host").is_err());
@@ -90,6 +118,13 @@ mod tests {
         assert!(parse_base_url("https://u:p@app.mode.com", "--host").is_err());
         assert!(parse_base_url("ftp://app.mode.com", "--host").is_err());
         assert!(parse_base_url("not a url", "--host").is_err());
+        let hint = parse_base_url("app.mode.com", "--host")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            hint.contains("add the scheme: https://app.mode.com"),
+            "{hint}"
+        );
         assert!(parse_base_url("https://app.mode.com/?x=1", "--host").is_err());
     }
 }

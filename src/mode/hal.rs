@@ -22,6 +22,74 @@ pub fn embedded(body: Value, key: &str) -> Vec<Value> {
     }
 }
 
+/// One page of a HAL list, checked.
+#[derive(Debug, Default)]
+pub struct Page {
+    /// The items under `_embedded.<key>`.
+    pub items: Vec<Value>,
+    /// `_links.next_page.href`, when the server sends it (Mode's spec).
+    pub next: Option<String>,
+    /// `pagination.total_count`, when the server sends it.
+    pub total_count: Option<u64>,
+    /// Whether the body carries a `pagination` object or a `next_page` link:
+    /// then a page without `next_page` is the last one.
+    pub paginated: bool,
+}
+
+/// Reads one page of a HAL list strictly: the body must be an object; its
+/// `_embedded` an object, or absent (Mode's page past the end is
+/// `"_embedded": {}`, recorded as `final_page.json`, and an absent key reads
+/// the same); `_embedded.<key>` an array, or absent.
+///
+/// # Errors
+/// A reason when the body is not that shape (`_embedded: null`, an object
+/// where the list should be, a bare top-level array): a list that is not what
+/// Mode sends must never read as an empty list.
+pub fn page(body: Value, key: &str) -> Result<Page, String> {
+    let Value::Object(mut map) = body else {
+        return Err(format!("the body is {}, not a HAL object", kind(&body)));
+    };
+    let items = match map.remove("_embedded") {
+        None => Vec::new(),
+        Some(Value::Object(mut embedded)) => match embedded.remove(key) {
+            None => Vec::new(),
+            Some(Value::Array(items)) => items,
+            Some(other) => {
+                return Err(format!("_embedded.{key} is {}, not an array", kind(&other)));
+            }
+        },
+        Some(other) => return Err(format!("_embedded is {}, not an object", kind(&other))),
+    };
+    let next = map
+        .get("_links")
+        .and_then(|l| l.get("next_page"))
+        .and_then(|n| n.get("href"))
+        .and_then(Value::as_str)
+        .filter(|h| !h.is_empty())
+        .map(str::to_owned);
+    let pagination = map.get("pagination").filter(|p| p.is_object());
+    let total_count = pagination
+        .and_then(|p| p.get("total_count"))
+        .and_then(Value::as_u64);
+    Ok(Page {
+        items,
+        paginated: pagination.is_some() || next.is_some(),
+        next,
+        total_count,
+    })
+}
+
+fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
 /// `_links.<rel>.href` of an object, if present and a string.
 pub fn link<'a>(object: &'a Value, rel: &str) -> Option<&'a str> {
     object.get("_links")?.get(rel)?.get("href")?.as_str()
@@ -63,6 +131,45 @@ mod tests {
         assert!(embedded(json!({"_links": {}}), "spaces").is_empty());
         assert!(embedded(json!({"_embedded": {"spaces": null}}), "spaces").is_empty());
         assert!(embedded(json!([1]), "spaces").is_empty());
+    }
+
+    #[test]
+    fn pages_are_read_strictly() {
+        let ok = page(json!({"_embedded": {"spaces": [1, 2]}}), "spaces").unwrap();
+        assert_eq!((ok.items.len(), ok.paginated), (2, false));
+        assert!(
+            page(json!({"_embedded": {}}), "spaces")
+                .unwrap()
+                .items
+                .is_empty()
+        );
+        assert!(
+            page(json!({"_links": {}}), "spaces")
+                .unwrap()
+                .items
+                .is_empty()
+        );
+        for (bad, why) in [
+            (json!({"_embedded": null}), "_embedded is null"),
+            (
+                json!({"_embedded": {"spaces": {"a": 1}}}),
+                "_embedded.spaces is an object",
+            ),
+            (
+                json!({"_embedded": {"spaces": null}}),
+                "_embedded.spaces is null",
+            ),
+            (json!([1]), "the body is an array"),
+        ] {
+            assert!(page(bad, "spaces").unwrap_err().starts_with(why), "{why}");
+        }
+        let linked = json!({"_embedded": {"spaces": [1]}, "_links": {"next_page": {"href": "/api/x?page=2"}},
+            "pagination": {"total_count": 31}});
+        let p = page(linked, "spaces").unwrap();
+        assert_eq!(
+            (p.next.as_deref(), p.total_count, p.paginated),
+            (Some("/api/x?page=2"), Some(31), true)
+        );
     }
 
     #[test]

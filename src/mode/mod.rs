@@ -7,6 +7,8 @@
 pub mod client;
 pub mod hal;
 pub mod paginate;
+pub mod settings;
 
-pub use client::{ApiCounters, Fetched, Gone, ModeClient, Scope};
+pub use client::{ApiCounters, Cut, Fetched, Gone, ModeClient, Scope};
 pub use paginate::{List, fetch_all_pages, for_each_item};
+pub use settings::{ClientSettings, Credentials, validate_workspace};

@@ -1,6 +1,7 @@
-//! OpenMetadata's REST API: every request goes through [`OmClient::call`], the
-//! one place that retries (transient statuses and transport failures, per
-//! [`RetryPolicy`], honouring `Retry-After`).
+//! OpenMetadata's REST API: every request goes through [`OmClient::call`], on
+//! the shared retry loop ([`with_retries`]): transient statuses and transport
+//! failures are retried per [`RetryPolicy`], honouring `Retry-After`; the
+//! classification is the shared [`judge`].
 //!
 //! Every request is safe to repeat: `PUT` is create-or-update (a repeated one
 //! answers `entityNoChange`), lineage `PUT` adds an edge that may exist, and a
@@ -8,8 +9,9 @@
 //! a dropped answer after the write happened is retried without harm.
 //!
 //! Errors are `{"code","message"}`; the message is kept (it names the schema
-//! violation of a 400). The JWT travels in `Authorization: Bearer …`, marked
-//! sensitive, and is never logged or put in an error.
+//! violation of a 400), with the JWT blanked should the server echo it. The
+//! JWT travels in `Authorization: Bearer …`, marked sensitive, and is never
+//! logged or put in an error. Bodies are read with the shared size cap.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -22,8 +24,14 @@ use url::Url;
 
 use super::config::OmConfig;
 use crate::error::{Error, Result};
-use crate::http::retry::retry_after_header;
-use crate::http::{RetryPolicy, Timeouts, client_builder, is_transient_status, transport_reason};
+use crate::http::body::{BodyError, DEFAULT_MAX_BODY_BYTES, read_capped};
+use crate::http::redact::Redactor;
+use crate::http::retry::{Attempt, Verdict, judge, retry_after_header, with_retries};
+use crate::http::{RetryPolicy, client_builder, transport_reason};
+
+/// What to do about a refused JWT.
+pub const UNAUTHORIZED_HINT: &str =
+    "check the OpenMetadata JWT (--om-token / OPENMETADATA_JWT_TOKEN): a bot's token, not expired";
 
 /// The header in which OpenMetadata says what a write did.
 pub const CHANGE_HEADER: &str = "x-openmetadata-change";
@@ -70,6 +78,7 @@ pub struct OmClient {
     auth: HeaderValue,
     base: Url,
     retry: RetryPolicy,
+    redactor: Redactor,
     retries: AtomicU64,
     requests: AtomicU64,
 }
@@ -86,11 +95,7 @@ impl OmClient {
             Error::Config("--om-token contains characters not allowed in an HTTP header".into())
         })?;
         auth.set_sensitive(true);
-        let timeouts = Timeouts {
-            connect: config.timeout.min(Duration::from_secs(10)),
-            total: config.timeout,
-        };
-        let client = client_builder(timeouts)
+        let client = client_builder(config.timeouts, &config.host)
             .build()
             .map_err(|e| Error::Internal(format!("cannot build the HTTP client: {e}")))?;
         Ok(OmClient {
@@ -98,6 +103,7 @@ impl OmClient {
             auth,
             base: config.host.clone(),
             retry: config.retry,
+            redactor: Redactor::new([&config.token]),
             retries: AtomicU64::new(0),
             requests: AtomicU64::new(0),
         })
@@ -126,71 +132,20 @@ impl OmClient {
         url
     }
 
-    /// Sends one request until a final answer.
+    /// Sends one request until a final answer (a 2xx, or a status asking
+    /// again will not change, returned for the caller to judge).
     ///
     /// # Errors
     /// [`Error::Unauthorized`] / [`Error::Forbidden`] on 401 / 403 (the JWT);
-    /// [`Error::Http`] when a transient status persists after the retries;
-    /// [`Error::Unreachable`] when every attempt failed in transport.
+    /// [`Error::Http`] when a transient status persists after the retries or
+    /// the body passes the size cap; [`Error::Unreachable`] when every attempt
+    /// failed in transport.
     pub async fn call(&self, method: Method, url: Url, body: Option<&Value>) -> Result<Answer> {
-        let mut delays = self.retry.delays();
-        let mut attempts = 0u32;
-        loop {
-            attempts += 1;
-            let (reason, status, retry_after) = match self.attempt(&method, &url, body).await {
-                Ok(answer) => match answer {
-                    Attempt::Final(answer) => return self.final_answer(&url, answer),
-                    Attempt::Transient(status, retry_after, message) => {
-                        (message, Some(status), retry_after)
-                    }
-                },
-                Err((retryable, reason)) if retryable => (reason, None, None),
-                Err((_, reason)) => {
-                    return Err(Error::Unreachable {
-                        url: url.to_string(),
-                        attempts,
-                        reason,
-                    });
-                }
-            };
-            let Some(backoff) = delays.next() else {
-                return Err(match status {
-                    Some(status) => Error::Http {
-                        url: url.to_string(),
-                        status,
-                        attempts,
-                        message: reason,
-                    },
-                    None => Error::Unreachable {
-                        url: url.to_string(),
-                        attempts,
-                        reason,
-                    },
-                });
-            };
-            let wait = self.retry.wait(retry_after, backoff);
-            tracing::warn!(
-                "{method} {url}: {reason}; retrying in {} (retry {attempts} of {})",
-                humantime::format_duration(Duration::from_millis(wait.as_millis() as u64)),
-                self.retry.max_retries
-            );
-            self.retries.fetch_add(1, Ordering::Relaxed);
-            tokio::time::sleep(wait).await;
-        }
-    }
-
-    fn final_answer(&self, url: &Url, answer: Answer) -> Result<Answer> {
-        match answer.status {
-            401 => Err(Error::Unauthorized {
-                url: url.to_string(),
-                message: format!("({}); check the OpenMetadata JWT", answer.raw_message()),
-            }),
-            403 => Err(Error::Forbidden {
-                url: url.to_string(),
-                message: answer.raw_message().to_owned(),
-            }),
-            _ => Ok(answer),
-        }
+        let what = format!("{method} {url}");
+        with_retries(&self.retry, &what, &self.retries, |n| {
+            self.attempt(&method, &url, body, n)
+        })
+        .await
     }
 
     async fn attempt(
@@ -198,7 +153,8 @@ impl OmClient {
         method: &Method,
         url: &Url,
         body: Option<&Value>,
-    ) -> std::result::Result<Attempt, (bool, String)> {
+        number: u32,
+    ) -> Attempt<Answer> {
         let mut request = self
             .client
             .request(method.clone(), url.clone())
@@ -206,7 +162,10 @@ impl OmClient {
         if let Some(body) = body {
             request = request.json(body);
         }
-        let response = request.send().await.map_err(|e| transport_reason(&e))?;
+        let response = match request.send().await {
+            Ok(response) => response,
+            Err(err) => return self.transport(url, number, &err),
+        };
         let status = response.status();
         let retry_after = retry_after_header(response.headers());
         let change = response
@@ -214,32 +173,90 @@ impl OmClient {
             .get(CHANGE_HEADER)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
-        let bytes = response.bytes().await.map_err(|e| transport_reason(&e))?;
+        let bytes = match read_capped(response, DEFAULT_MAX_BODY_BYTES).await {
+            Ok(bytes) => bytes,
+            Err(BodyError::Transport(err)) => return self.transport(url, number, &err),
+            Err(BodyError::TooLarge { limit }) => {
+                return Attempt::Fatal(Error::Http {
+                    url: url.to_string(),
+                    status: status.as_u16(),
+                    attempts: number,
+                    message: format!("the answer is larger than {limit} bytes"),
+                });
+            }
+        };
         self.requests.fetch_add(1, Ordering::Relaxed);
-        let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        let mut body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        if let Some(Value::String(m)) = body.get_mut("message") {
+            *m = self.redactor.redact(m);
+        }
         let answer = Answer {
             status: status.as_u16(),
             change,
             body,
         };
-        if is_transient_status(status) {
-            return Ok(Attempt::Transient(
-                status.as_u16(),
-                retry_after,
-                answer.message(),
-            ));
-        }
-        if status.is_redirection() || status == StatusCode::NOT_MODIFIED {
-            return Err((
-                false,
-                format!("answered HTTP {status}; redirects are refused"),
-            ));
-        }
-        Ok(Attempt::Final(answer))
+        self.verdict(url, number, status, retry_after, answer)
     }
-}
 
-enum Attempt {
-    Final(Answer),
-    Transient(u16, Option<Duration>, String),
+    /// The shared [`judge`]: 2xx and final statuses are answers for the
+    /// caller, except 401/403 (the JWT) and 3xx (redirects are refused).
+    fn verdict(
+        &self,
+        url: &Url,
+        number: u32,
+        status: StatusCode,
+        retry_after: Option<Duration>,
+        answer: Answer,
+    ) -> Attempt<Answer> {
+        let code = status.as_u16();
+        let url = url.to_string();
+        match (judge(status, &[]), code) {
+            (Verdict::Success, _) => Attempt::Done(answer),
+            (_, 401) => Attempt::Fatal(Error::Unauthorized {
+                url,
+                message: answer.raw_message().to_owned(),
+                hint: UNAUTHORIZED_HINT,
+            }),
+            (_, 403) => Attempt::Fatal(Error::Forbidden {
+                url,
+                message: answer.raw_message().to_owned(),
+            }),
+            (Verdict::Transient, _) => Attempt::Retry {
+                reason: answer.message(),
+                retry_after,
+                error: Error::Http {
+                    url,
+                    status: code,
+                    attempts: number,
+                    message: answer.raw_message().to_owned(),
+                },
+            },
+            _ if status.is_redirection() => Attempt::Fatal(Error::Http {
+                url,
+                status: code,
+                attempts: number,
+                message: "redirect not followed".into(),
+            }),
+            _ => Attempt::Done(answer),
+        }
+    }
+
+    fn transport(&self, url: &Url, attempts: u32, err: &reqwest::Error) -> Attempt<Answer> {
+        let (transient, reason) = transport_reason(err);
+        let reason = self.redactor.redact(&reason);
+        let error = Error::Unreachable {
+            url: url.to_string(),
+            attempts,
+            reason: reason.clone(),
+        };
+        if transient {
+            Attempt::Retry {
+                reason,
+                retry_after: None,
+                error,
+            }
+        } else {
+            Attempt::Fatal(error)
+        }
+    }
 }

@@ -8,12 +8,26 @@ use secrecy::SecretString;
 use url::Url;
 
 use crate::error::{Error, Result};
-use crate::http::{RetryPolicy, parse_base_url};
+use crate::http::{RetryPolicy, Timeouts, parse_base_url};
+use crate::settings::limits::NetOptions;
+use crate::settings::{Layers, Missing, Setting};
+use crate::upload::Options;
+use crate::upload::settings::DIRECTORY_PATH;
 
 /// Environment variable holding the bot's JWT.
 pub const TOKEN_ENV: &str = "OPENMETADATA_JWT_TOKEN";
 /// Environment variable naming a file whose content is the bot's JWT.
 pub const TOKEN_FILE_ENV: &str = "OPENMETADATA_JWT_TOKEN_FILE";
+
+/// `--om-host` (or `OPENMETADATA_HOST`).
+pub const HOST: Setting = Setting::new("--om-host", "OPENMETADATA_HOST");
+/// `--om-token`, or a file holding it (`--om-token-file`, `OPENMETADATA_JWT_TOKEN_FILE`).
+pub const TOKEN: Setting =
+    Setting::secret("--om-token", TOKEN_ENV, "--om-token-file", TOKEN_FILE_ENV);
+/// `--service` (or `OPENMETADATA_SERVICE`).
+pub const SERVICE: Setting = Setting::new("--service", "OPENMETADATA_SERVICE");
+/// `--db-service` (or `OPENMETADATA_DB_SERVICE`).
+pub const DB_SERVICE: Setting = Setting::new("--db-service", "OPENMETADATA_DB_SERVICE");
 
 /// Everything a push needs, validated. `Debug` shows the JWT as `[REDACTED]`.
 #[derive(Debug, Clone)]
@@ -37,109 +51,61 @@ pub struct OmConfig {
     pub force: bool,
     /// How long to wait for extract-mode's lock; `None`: do not wait.
     pub lock_timeout: Option<Duration>,
-    /// Per-request time limit.
-    pub timeout: Duration,
-    /// Retries, backoff and `Retry-After` cap.
+    /// Per-request time limits (`--timeout`, `--connect-timeout`).
+    pub timeouts: Timeouts,
+    /// Retries, backoff and `Retry-After` cap (`--max-retries`, …).
     pub retry: RetryPolicy,
 }
 
 impl OmConfig {
-    /// Checks the values given on the command line or in the environment.
-    ///
-    /// `token` is the `--om-token` / `OPENMETADATA_JWT_TOKEN` value, `token_file`
-    /// the `OPENMETADATA_JWT_TOKEN_FILE` path (read here, trailing newline
-    /// removed); the first one given wins.
+    /// Validates the layered settings (flag > environment > `./.env`, as for
+    /// the castor target) into a config.
     ///
     /// # Errors
-    /// [`Error::Config`] for a missing host, token, service or directory, a
-    /// refused URL (see [`parse_base_url`]), an unreadable token file, a service
-    /// name OpenMetadata would refuse, or a malformed `--db-service`.
-    pub fn resolve(raw: RawOmSettings) -> Result<OmConfig> {
-        let host = raw
-            .host
-            .ok_or_else(|| Error::Config("--om-host is required with --target openmetadata".into()))
-            .and_then(|h| parse_base_url(&h, "--om-host"))?;
-        let token = resolve_token(raw.token, raw.token_file)?;
-        let service = raw.service.ok_or_else(|| {
-            Error::Config("--service (the dashboard service's name) is required".into())
-        })?;
-        check_entity_name(&service, "--service")?;
-        let db_services = DbServices::parse(raw.db_service.as_deref().unwrap_or_default())?;
-        let dir = raw.dir.ok_or_else(|| {
-            Error::Config("--target openmetadata needs --directory_path (a run directory)".into())
-        })?;
+    /// [`Error::Config`] naming every missing setting at once (host, JWT,
+    /// service, directory), a refused URL (see [`parse_base_url`]), an
+    /// unreadable JWT file, a service name OpenMetadata would refuse, a
+    /// malformed `--db-service`, a directory that is not one, or a bad
+    /// timeout or retry value.
+    pub fn resolve(layers: &Layers, options: Options, net: NetOptions) -> Result<OmConfig> {
+        let mut missing = Missing::default();
+        let host = missing.require(layers.get(&HOST), &HOST);
+        let token = missing.require(layers.secret(&TOKEN)?, &TOKEN);
+        let service = missing.require(layers.get(&SERVICE), &SERVICE);
+        let dir = missing.require(layers.get(&DIRECTORY_PATH), &DIRECTORY_PATH);
+        missing.check()?;
+        let (Some(host), Some((token, _)), Some(service), Some(dir)) = (host, token, service, dir)
+        else {
+            return Err(Error::Internal("a required setting went missing".into()));
+        };
+        let host = parse_base_url(&host.text, &host.source.to_string())?;
+        check_entity_name(&service.text, &service.source.to_string())?;
+        let db_services = match layers.get(&DB_SERVICE) {
+            Some(found) => DbServices::parse(&found.text)?,
+            None => DbServices::None,
+        };
+        let dir = PathBuf::from(&dir.text);
         if !dir.is_dir() {
             return Err(Error::Config(format!(
                 "--directory_path: '{}' is not a directory",
                 dir.display()
             )));
         }
+        let (timeouts, retry) = net.resolve(layers)?;
         Ok(OmConfig {
             host,
             token,
-            service,
+            service: service.text,
             db_services,
             dir,
-            concurrency: raw.concurrency.max(1),
-            dry_run: raw.dry_run,
-            force: raw.force,
-            lock_timeout: raw.lock_timeout,
-            timeout: Duration::from_secs(60),
-            retry: raw.retry,
+            concurrency: options.concurrency.max(1),
+            dry_run: options.dry_run,
+            force: options.force,
+            lock_timeout: options.lock_timeout,
+            timeouts,
+            retry,
         })
     }
-}
-
-/// The unvalidated settings of [`OmConfig::resolve`].
-#[derive(Debug, Clone, Default)]
-pub struct RawOmSettings {
-    /// `--om-host`.
-    pub host: Option<String>,
-    /// `--om-token` or `OPENMETADATA_JWT_TOKEN`.
-    pub token: Option<SecretString>,
-    /// `OPENMETADATA_JWT_TOKEN_FILE`.
-    pub token_file: Option<PathBuf>,
-    /// `--service`.
-    pub service: Option<String>,
-    /// `--db-service`.
-    pub db_service: Option<String>,
-    /// `-d/--directory_path`.
-    pub dir: Option<PathBuf>,
-    /// `--concurrency`.
-    pub concurrency: usize,
-    /// `--dry-run`.
-    pub dry_run: bool,
-    /// `--force`.
-    pub force: bool,
-    /// `--lock-timeout`.
-    pub lock_timeout: Option<Duration>,
-    /// The retry policy (shared with the castor target).
-    pub retry: RetryPolicy,
-}
-
-fn resolve_token(token: Option<SecretString>, file: Option<PathBuf>) -> Result<SecretString> {
-    if let Some(token) = token {
-        return Ok(token);
-    }
-    let Some(path) = file else {
-        return Err(Error::Config(format!(
-            "--om-token is required (or set {TOKEN_ENV} or {TOKEN_FILE_ENV})"
-        )));
-    };
-    let text = std::fs::read_to_string(&path).map_err(|e| {
-        Error::Config(format!(
-            "{TOKEN_FILE_ENV}: cannot read '{}': {e}",
-            path.display()
-        ))
-    })?;
-    let trimmed = text.trim_end_matches(['\n', '\r']);
-    if trimmed.is_empty() {
-        return Err(Error::Config(format!(
-            "{TOKEN_FILE_ENV}: '{}' is empty",
-            path.display()
-        )));
-    }
-    Ok(SecretString::from(trimmed.to_owned()))
 }
 
 /// OpenMetadata's `entityName`: 1 to 256 characters, no `::`.
@@ -239,15 +205,5 @@ mod tests {
         assert!(DbServices::parse("12=pg,snow").is_err());
         assert!(DbServices::parse("12=").is_err());
         assert!(DbServices::parse("12=a,12=b").is_err());
-    }
-
-    #[test]
-    fn token_file_is_read_and_trimmed() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("jwt");
-        std::fs::write(&path, "abc.def\n").unwrap();
-        let token = resolve_token(None, Some(path)).unwrap();
-        assert_eq!(secrecy::ExposeSecret::expose_secret(&token), "abc.def");
-        assert!(resolve_token(None, None).is_err());
     }
 }

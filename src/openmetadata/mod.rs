@@ -31,7 +31,7 @@ pub mod runs;
 
 use std::path::Path;
 
-pub use config::{DbServices, OmConfig, RawOmSettings};
+pub use config::{DbServices, OmConfig};
 pub use report::{Change, OmReport};
 
 use crate::error::{Error, Result};

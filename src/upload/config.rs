@@ -8,9 +8,11 @@ use secrecy::SecretString;
 use url::Url;
 use uuid::Uuid;
 
-use super::settings::RawSettings;
+use super::settings::{self as vars, env};
 use crate::error::{Error, Result};
 use crate::http::{RetryPolicy, parse_base_url};
+use crate::settings::limits::NetOptions;
+use crate::settings::{Found, Layers, Missing, Origin};
 
 /// castor's `FileType`: decides the remote path template (see [`super::remote_path`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -53,7 +55,7 @@ impl FromStr for FileType {
             "VIZ" => Ok(FileType::Viz),
             "WAREHOUSE" => Ok(FileType::Warehouse),
             _ => Err(Error::Config(format!(
-                "--file_type: '{s}' is not one of DBT, LOOKML, QUALITY, VIZ, WAREHOUSE"
+                "'{s}' is not one of DBT, LOOKML, QUALITY, VIZ, WAREHOUSE"
             ))),
         }
     }
@@ -87,7 +89,7 @@ impl FromStr for Zone {
         match s.trim().to_ascii_uppercase().as_str() {
             "EU" => Ok(Zone::Eu),
             "US" => Ok(Zone::Us),
-            _ => Err(Error::Config(format!("--zone: '{s}' is not EU or US"))),
+            _ => Err(Error::Config(format!("'{s}' is not EU or US"))),
         }
     }
 }
@@ -113,8 +115,8 @@ pub struct Options {
     pub force: bool,
     /// List what would be sent; send nothing (`--dry-run`).
     pub dry_run: bool,
-    /// First backoff delay (`--retry-initial-delay-ms`); `None`: the policy default.
-    pub retry_initial_delay: Option<Duration>,
+    /// How often a progress line is logged when no bar is drawn (`--progress-every`).
+    pub progress_every: Duration,
 }
 
 impl Default for Options {
@@ -125,7 +127,7 @@ impl Default for Options {
             lock_timeout: None,
             force: false,
             dry_run: false,
-            retry_initial_delay: None,
+            progress_every: Duration::from_secs(30),
         }
     }
 }
@@ -156,34 +158,43 @@ pub struct UploadConfig {
 }
 
 impl UploadConfig {
-    /// Validates a stack of settings (see [`RawSettings::over`]) into a config.
+    /// Validates the layered settings (see [`crate::settings`]) and the
+    /// flag-only options into a config.
     ///
     /// Defaults: file type `VIZ`, zone `EU`, timeout 60 s, retries as
     /// [`RetryPolicy::default`] (castor retries once, and only timeouts).
     ///
     /// # Errors
-    /// [`Error::Config`] (exit `Usage`) for a missing token or source id, a
-    /// source id that is not a UUID, both or neither of file and directory, a
+    /// [`Error::Config`] (exit `Usage`), naming where the bad value came from,
+    /// for every missing setting at once (token, source id, file or directory),
+    /// a source id that is not a UUID, both file and directory in one layer, a
     /// file or directory that does not exist, an unknown file type or zone,
     /// `DBT`/`LOOKML` with a directory, `LOOKML` without a plain project name,
-    /// a refused endpoint URL, or a timeout/retry override that is not a number.
-    pub fn resolve(raw: RawSettings, options: Options) -> Result<UploadConfig> {
-        let token = raw
-            .token
-            .ok_or_else(|| missing("--token", super::env::TOKEN))?;
-        let source_id = parse_source_id(raw.source_id.as_deref())?;
-        let file_type = raw
-            .file_type
-            .as_deref()
-            .map_or(Ok(FileType::Viz), str::parse)?;
-        let target = resolve_target(raw.target.file, raw.target.directory)?;
+    /// a refused endpoint URL, or a timeout/retry value out of range.
+    pub fn resolve(layers: &Layers, options: Options, net: NetOptions) -> Result<UploadConfig> {
+        let mut missing = Missing::default();
+        let token = missing.require(layers.secret(&vars::TOKEN)?, &vars::TOKEN);
+        let source_id = missing.require(layers.get(&vars::SOURCE_ID), &vars::SOURCE_ID);
+        let target = pick_target(layers, &mut missing)?;
+        missing.check()?;
+        let (Some((token, _)), Some(source_id), Some(target)) = (token, source_id, target) else {
+            return Err(Error::Internal("a required setting went missing".into()));
+        };
+        let source_id = parse_source_id(&source_id)?;
+        let file_type = match layers.get(&vars::FILE_TYPE) {
+            Some(found) => found
+                .text
+                .parse()
+                .map_err(|e: Error| found.invalid(bare(&e)))?,
+            None => FileType::Viz,
+        };
+        let target = resolve_target(target)?;
         check_type_and_target(file_type, &target)?;
-        let project_name = check_project_name(file_type, raw.project_name)?;
-        let endpoint = resolve_endpoint(raw.endpoint.as_deref(), raw.zone.as_deref())?;
-        let timeout = parse_timeout(raw.timeout.as_deref())?;
-        let retry = retry_policy(raw.retries.as_deref(), options.retry_initial_delay)?;
+        let project_name = check_project_name(file_type, layers.get(&vars::PROJECT_NAME))?;
+        let endpoint = resolve_endpoint(layers)?;
+        let (timeouts, retry) = net.resolve(layers)?;
         let options = Options {
-            concurrency: options.concurrency.max(1),
+            concurrency: options.concurrency.clamp(1, 64),
             ..options
         };
         Ok(UploadConfig {
@@ -193,7 +204,7 @@ impl UploadConfig {
             file_type,
             project_name,
             endpoint,
-            timeout,
+            timeout: timeouts.total,
             retry,
             options,
         })
@@ -205,8 +216,13 @@ impl UploadConfig {
     }
 }
 
-fn missing(flag: &str, var: &str) -> Error {
-    Error::Config(format!("{flag} is required (or set {var})"))
+/// The message of a value error, without the quoted value it starts with.
+fn bare(err: &Error) -> String {
+    let text = err.to_string();
+    match text.split_once("' ") {
+        Some((_, rest)) => rest.to_owned(),
+        None => text,
+    }
 }
 
 /// Parses the source id as a UUID, in any form the `uuid` crate reads
@@ -214,45 +230,64 @@ fn missing(flag: &str, var: &str) -> Error {
 /// version 4; we accept any version so a valid id is never refused.
 ///
 /// # Errors
-/// [`Error::Config`] when absent or not a UUID.
-pub fn parse_source_id(raw: Option<&str>) -> Result<Uuid> {
-    let raw = raw.ok_or_else(|| missing("--source_id", super::env::SOURCE_ID))?;
-    Uuid::parse_str(raw.trim()).map_err(|_| {
-        Error::Config(format!(
-            "--source_id: '{raw}' is not a UUID (expected e.g. 8a4f2c3e-6b1d-4e5f-9a7b-1c2d3e4f5a6b)"
-        ))
+/// [`Error::Config`] naming where the value came from when it is not a UUID.
+pub fn parse_source_id(found: &Found) -> Result<Uuid> {
+    Uuid::parse_str(&found.text).map_err(|_| {
+        found.invalid("is not a UUID (expected e.g. 8a4f2c3e-6b1d-4e5f-9a7b-1c2d3e4f5a6b)")
     })
 }
 
-fn resolve_target(file: Option<PathBuf>, directory: Option<PathBuf>) -> Result<Target> {
-    match (file, directory) {
-        (Some(_), Some(_)) => Err(Error::Config(
-            "--file_path and --directory_path exclude each other; give one".into(),
-        )),
-        (None, None) => Err(Error::Config(
-            "give --file_path FILE or --directory_path DIR (or set CASTOR_UPLOADER_FILE_PATH / CASTOR_UPLOADER_DIRECTORY_PATH)".into(),
-        )),
-        (Some(f), None) => check_exists(&f, false).map(|()| Target::File(f)),
-        (None, Some(d)) => check_exists(&d, true).map(|()| Target::Directory(d)),
+/// `-f` or `-d`, from the highest layer naming either: a higher layer's
+/// choice replaces a lower one's as a whole, so `-d DIR` on the command line
+/// wins over `CASTOR_UPLOADER_FILE_PATH` in the environment.
+fn pick_target(layers: &Layers, missing: &mut Missing) -> Result<Option<(bool, Found)>> {
+    let rank = |f: &Found| match f.source.origin {
+        Origin::Flag => 0,
+        Origin::Environment => 1,
+        Origin::DotEnv => 2,
+    };
+    match (
+        layers.get(&vars::FILE_PATH),
+        layers.get(&vars::DIRECTORY_PATH),
+    ) {
+        (Some(f), Some(d)) if rank(&f) == rank(&d) => Err(Error::Config(format!(
+            "{} and {} exclude each other; give one",
+            f.source, d.source
+        ))),
+        (Some(f), Some(d)) if rank(&f) < rank(&d) => Ok(Some((false, f))),
+        (_, Some(d)) => Ok(Some((true, d))),
+        (Some(f), None) => Ok(Some((false, f))),
+        (None, None) => {
+            missing.note(format!(
+                "--file_path FILE or --directory_path DIR (or {} / {})",
+                env::FILE_PATH,
+                env::DIRECTORY_PATH
+            ));
+            Ok(None)
+        }
     }
 }
 
-fn check_exists(path: &Path, want_dir: bool) -> Result<()> {
-    let (flag, noun) = if want_dir {
-        ("--directory_path", "a directory")
+fn resolve_target((is_dir, found): (bool, Found)) -> Result<Target> {
+    let path = PathBuf::from(&found.text);
+    check_exists(&path, is_dir, &found)?;
+    Ok(if is_dir {
+        Target::Directory(path)
     } else {
-        ("--file_path", "a regular file")
+        Target::File(path)
+    })
+}
+
+fn check_exists(path: &Path, want_dir: bool, found: &Found) -> Result<()> {
+    let noun = if want_dir {
+        "a directory"
+    } else {
+        "a regular file"
     };
     match std::fs::metadata(path) {
         Ok(m) if m.is_dir() == want_dir && (want_dir || m.is_file()) => Ok(()),
-        Ok(_) => Err(Error::Config(format!(
-            "{flag}: '{}' is not {noun}",
-            path.display()
-        ))),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(Error::Config(format!(
-            "{flag}: '{}' does not exist",
-            path.display()
-        ))),
+        Ok(_) => Err(found.invalid(format!("is not {noun}"))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(found.invalid("does not exist")),
         Err(e) => Err(Error::io("cannot access", path, e)),
     }
 }
@@ -269,9 +304,9 @@ fn check_type_and_target(file_type: FileType, target: &Target) -> Result<()> {
 }
 
 /// castor's `upload_lookml` check: the project is one folder of the remote path.
-fn check_project_name(file_type: FileType, name: Option<String>) -> Result<Option<String>> {
+fn check_project_name(file_type: FileType, name: Option<Found>) -> Result<Option<String>> {
     if file_type != FileType::Lookml {
-        return Ok(name);
+        return Ok(name.map(|n| n.text));
     }
     let name = name.ok_or_else(|| {
         Error::Config(
@@ -279,83 +314,76 @@ fn check_project_name(file_type: FileType, name: Option<String>) -> Result<Optio
                 .into(),
         )
     })?;
-    let bad = name.contains(['/', '\\'])
-        || matches!(name.trim(), "" | "." | "..")
-        || name.chars().any(char::is_control);
+    let text = &name.text;
+    let bad = text.contains(['/', '\\'])
+        || matches!(text.trim(), "" | "." | "..")
+        || text.chars().any(char::is_control);
     if bad {
-        return Err(Error::Config(format!(
-            "--project_name must be a Looker project name, not a path: got '{name}'"
-        )));
+        return Err(name.invalid("must be a Looker project name, not a path"));
     }
-    Ok(Some(name))
+    Ok(Some(name.text))
 }
 
-fn resolve_endpoint(endpoint: Option<&str>, zone: Option<&str>) -> Result<Url> {
-    let zone: Zone = zone.map_or(Ok(Zone::Eu), str::parse)?;
-    match endpoint {
-        Some(raw) => parse_base_url(raw, "--endpoint"),
+fn resolve_endpoint(layers: &Layers) -> Result<Url> {
+    let zone = match layers.get(&vars::ZONE) {
+        Some(found) => found
+            .text
+            .parse()
+            .map_err(|e: Error| found.invalid(bare(&e)))?,
+        None => Zone::Eu,
+    };
+    match layers.get(&vars::ENDPOINT) {
+        Some(found) => parse_base_url(&found.text, &found.source.to_string()),
         None => parse_base_url(zone.ingest_url(), "--zone"),
     }
-}
-
-fn parse_timeout(raw: Option<&str>) -> Result<Duration> {
-    let Some(raw) = raw else {
-        return Ok(Duration::from_secs(60));
-    };
-    raw.trim()
-        .parse::<f64>()
-        .ok()
-        .filter(|s| s.is_finite() && *s > 0.0 && *s <= 86_400.0)
-        .map(Duration::from_secs_f64)
-        .ok_or_else(|| {
-            Error::Config(format!(
-                "{}: '{raw}' is not a number of seconds between 0 and 86400",
-                super::env::TIMEOUT
-            ))
-        })
-}
-
-fn retry_policy(raw: Option<&str>, initial: Option<Duration>) -> Result<RetryPolicy> {
-    let mut policy = RetryPolicy::default();
-    if let Some(raw) = raw {
-        policy.max_retries = raw.trim().parse::<u32>().map_err(|_| {
-            Error::Config(format!(
-                "{}: '{raw}' is not a whole number of retries",
-                super::env::RETRY
-            ))
-        })?;
-    }
-    if let Some(initial) = initial {
-        policy.initial_delay = initial;
-        policy.max_delay = policy.max_delay.max(initial);
-    }
-    Ok(policy)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::exit::ExitCode;
-    use crate::upload::settings::{RawTarget, env};
 
     const ID: &str = "8a4f2c3e-6b1d-4e5f-9a7b-1c2d3e4f5a6b";
 
-    fn raw(dir: &Path) -> RawSettings {
-        RawSettings::from_vars([
-            (env::TOKEN, "tok"),
-            (env::SOURCE_ID, ID),
-            (env::DIRECTORY_PATH, dir.to_str().unwrap()),
-        ])
+    /// Flags, environment and `.env` as `(name, value)` pairs.
+    fn layers(
+        flags: &[(&'static str, &str)],
+        env: &[(&str, &str)],
+        dotenv: &[(&str, &str)],
+    ) -> Layers {
+        let pairs = |l: &[(&str, &str)]| -> Vec<(String, String)> {
+            l.iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect()
+        };
+        let flags = flags.iter().map(|(k, v)| (*k, Some((*v).to_owned())));
+        Layers::new(flags, pairs(env), pairs(dotenv)).unwrap()
     }
 
-    fn resolve(raw: RawSettings) -> Result<UploadConfig> {
-        UploadConfig::resolve(raw, Options::default())
+    fn base(dir: &Path) -> Vec<(&'static str, String)> {
+        vec![
+            (env::TOKEN, "tok".to_owned()),
+            (env::SOURCE_ID, ID.to_owned()),
+            (env::DIRECTORY_PATH, dir.to_str().unwrap().to_owned()),
+        ]
+    }
+
+    fn resolve_env(dir: &Path, extra: &[(&str, &str)]) -> Result<UploadConfig> {
+        let mut env: Vec<(&str, &str)> = Vec::new();
+        let owned = base(dir);
+        env.extend(owned.iter().map(|(k, v)| (*k, v.as_str())));
+        env.extend_from_slice(extra);
+        UploadConfig::resolve(
+            &layers(&[], &env, &[]),
+            Options::default(),
+            NetOptions::default(),
+        )
     }
 
     #[test]
     fn defaults_follow_castor() {
         let dir = tempfile::tempdir().unwrap();
-        let config = resolve(raw(dir.path())).unwrap();
+        let config = resolve_env(dir.path(), &[]).unwrap();
         assert_eq!(config.file_type, FileType::Viz);
         assert_eq!(config.endpoint.as_str(), "https://ingest.castordoc.com/");
         assert_eq!(config.timeout, Duration::from_secs(60));
@@ -364,60 +392,77 @@ mod tests {
     }
 
     #[test]
-    fn source_id_must_be_a_uuid() {
-        assert_eq!(
-            parse_source_id(Some("8A4F2C3E6B1D4E5F9A7B1C2D3E4F5A6B"))
-                .unwrap()
-                .hyphenated()
-                .to_string(),
-            ID
+    fn source_id_must_be_a_uuid_and_says_where_it_came_from() {
+        let dir = tempfile::tempdir().unwrap();
+        let ok = resolve_env(
+            dir.path(),
+            &[(env::SOURCE_ID, "8A4F2C3E6B1D4E5F9A7B1C2D3E4F5A6B")],
         );
-        for bad in [
-            "",
-            "not-a-uuid",
-            "8a4f2c3e-6b1d-4e5f-9a7b-1c2d3e4f5a6",
-            "../x",
-        ] {
-            let err = parse_source_id(Some(bad)).unwrap_err();
+        assert_eq!(ok.unwrap().source_id_str(), ID);
+        for bad in ["not-a-uuid", "8a4f2c3e-6b1d-4e5f-9a7b-1c2d3e4f5a6", "../x"] {
+            let err = resolve_env(dir.path(), &[(env::SOURCE_ID, bad)]).unwrap_err();
             assert_eq!(err.exit_code(), ExitCode::Usage, "{bad}");
-            assert!(err.to_string().contains("is not a UUID"), "{err}");
+            let text = err.to_string();
+            assert!(
+                text.contains("is not a UUID")
+                    && text.starts_with("CASTOR_UPLOADER_SOURCE_ID (environment)"),
+                "{text}"
+            );
         }
-        assert!(
-            parse_source_id(None)
-                .unwrap_err()
-                .to_string()
-                .contains("required")
-        );
     }
 
     #[test]
-    fn file_and_directory_exclude_each_other_and_must_exist() {
+    fn every_missing_setting_is_reported_at_once() {
+        let none = UploadConfig::resolve(
+            &layers(&[], &[], &[]),
+            Options::default(),
+            NetOptions::default(),
+        );
+        let err = none.unwrap_err().to_string();
+        for needed in [
+            "--token",
+            "--source_id",
+            "--file_path FILE or --directory_path DIR",
+        ] {
+            assert!(err.contains(needed), "{err}");
+        }
+    }
+
+    #[test]
+    fn file_and_directory_exclude_each_other_in_one_layer_and_must_exist() {
         let dir = tempfile::tempdir().unwrap();
-        let mut both = raw(dir.path());
-        both.target.file = Some(dir.path().join("x.json"));
-        let err = resolve(both).unwrap_err();
+        let file = dir.path().join("x.json");
+        let err = resolve_env(dir.path(), &[(env::FILE_PATH, file.to_str().unwrap())]).unwrap_err();
         assert!(err.to_string().contains("exclude each other"), "{err}");
 
-        let mut gone = raw(dir.path());
-        gone.target = RawTarget {
-            file: None,
-            directory: Some(dir.path().join("missing")),
-        };
-        let err = resolve(gone).unwrap_err();
-        assert_eq!(err.exit_code(), ExitCode::Usage);
-        assert!(err.to_string().contains("does not exist"), "{err}");
+        // a flag naming -f replaces the environment's -d as a whole
+        std::fs::write(&file, b"[]").unwrap();
+        let owned = base(dir.path());
+        let env: Vec<(&str, &str)> = owned.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let l = layers(&[("--file_path", file.to_str().unwrap())], &env, &[]);
+        let config = UploadConfig::resolve(&l, Options::default(), NetOptions::default()).unwrap();
+        assert_eq!(config.target, Target::File(file.clone()));
 
-        let mut a_dir_as_file = raw(dir.path());
-        a_dir_as_file.target = RawTarget {
-            file: Some(dir.path().into()),
-            directory: None,
-        };
+        let missing = dir.path().join("missing");
+        let err = resolve_env(dir.path(), &[]).map(|_| ()).and_then(|()| {
+            let l = layers(
+                &[("--directory_path", missing.to_str().unwrap())],
+                &env,
+                &[],
+            );
+            UploadConfig::resolve(&l, Options::default(), NetOptions::default()).map(|_| ())
+        });
+        let err = err.unwrap_err();
+        assert_eq!(err.exit_code(), ExitCode::Usage);
         assert!(
-            resolve(a_dir_as_file)
-                .unwrap_err()
-                .to_string()
-                .contains("not a regular file")
+            err.to_string().contains("--directory_path: '")
+                && err.to_string().contains("does not exist"),
+            "{err}"
         );
+
+        let l = layers(&[("--file_path", dir.path().to_str().unwrap())], &env, &[]);
+        let err = UploadConfig::resolve(&l, Options::default(), NetOptions::default()).unwrap_err();
+        assert!(err.to_string().contains("not a regular file"), "{err}");
     }
 
     #[test]
@@ -425,89 +470,90 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let archive = dir.path().join("core.zip");
         std::fs::write(&archive, b"zip").unwrap();
-        let base = || {
-            let mut r = raw(dir.path());
-            r.target = RawTarget {
-                file: Some(archive.clone()),
-                directory: None,
-            };
-            r.file_type = Some("LOOKML".into());
-            r
+        let a = archive.to_str().unwrap();
+        let with = |project: Option<&str>| {
+            let mut flags = vec![
+                ("--file_path", a),
+                ("--file_type", "LOOKML"),
+                ("--token", "t"),
+                ("--source_id", ID),
+            ];
+            if let Some(p) = project {
+                flags.push(("--project_name", p));
+            }
+            UploadConfig::resolve(
+                &layers(&flags, &[], &[]),
+                Options::default(),
+                NetOptions::default(),
+            )
         };
         assert!(
-            resolve(base())
+            with(None)
                 .unwrap_err()
                 .to_string()
                 .contains("--project_name is required")
         );
-        for bad in ["core/sales", "..", ".", " "] {
-            let mut r = base();
-            r.project_name = Some(bad.into());
+        for bad in ["core/sales", "..", "."] {
             assert!(
-                resolve(r).unwrap_err().to_string().contains("not a path"),
+                with(Some(bad))
+                    .unwrap_err()
+                    .to_string()
+                    .contains("not a path"),
                 "{bad}"
             );
         }
-        let mut ok = base();
-        ok.project_name = Some("core".into());
-        assert_eq!(resolve(ok).unwrap().project_name.as_deref(), Some("core"));
-
-        let mut on_dir = raw(dir.path());
-        on_dir.file_type = Some("DBT".into());
-        assert!(
-            resolve(on_dir)
-                .unwrap_err()
-                .to_string()
-                .contains("one file per call")
+        assert_eq!(
+            with(Some("core")).unwrap().project_name.as_deref(),
+            Some("core")
         );
+
+        let err = resolve_env(dir.path(), &[(env::FILE_TYPE, "DBT")]).unwrap_err();
+        assert!(err.to_string().contains("one file per call"), "{err}");
     }
 
     #[test]
     fn zone_endpoint_and_overrides() {
         let dir = tempfile::tempdir().unwrap();
-        let mut us = raw(dir.path());
-        us.zone = Some("US".into());
-        us.timeout = Some("2.5".into());
-        us.retries = Some("0".into());
-        let config = resolve(us).unwrap();
+        let config = resolve_env(
+            dir.path(),
+            &[(env::ZONE, "US"), (env::TIMEOUT, "2.5"), (env::RETRY, "0")],
+        )
+        .unwrap();
         assert_eq!(config.endpoint.host_str(), Some("ingest.us.castordoc.com"));
         assert_eq!(config.timeout, Duration::from_millis(2500));
         assert_eq!(config.retry.max_retries, 0);
 
-        let mut local = raw(dir.path());
-        local.endpoint = Some("http://127.0.0.1:9/".into());
-        assert_eq!(
-            resolve(local).unwrap().endpoint.as_str(),
-            "http://127.0.0.1:9/"
-        );
-        let mut remote = raw(dir.path());
-        remote.endpoint = Some("http://example.com".into());
-        assert!(resolve(remote).is_err());
+        let local = resolve_env(dir.path(), &[(env::ENDPOINT, "http://127.0.0.1:9/")]).unwrap();
+        assert_eq!(local.endpoint.as_str(), "http://127.0.0.1:9/");
+        assert!(resolve_env(dir.path(), &[(env::ENDPOINT, "http://example.com")]).is_err());
 
-        for (field, value) in [("zone", "APAC"), ("timeout", "soon"), ("retries", "-1")] {
-            let mut r = raw(dir.path());
-            match field {
-                "zone" => r.zone = Some(value.into()),
-                "timeout" => r.timeout = Some(value.into()),
-                _ => r.retries = Some(value.into()),
-            }
-            assert_eq!(
-                resolve(r).unwrap_err().exit_code(),
-                ExitCode::Usage,
-                "{field}"
+        for (var, value) in [
+            (env::ZONE, "APAC"),
+            (env::TIMEOUT, "soon"),
+            (env::TIMEOUT, "0"),
+            (env::RETRY, "-1"),
+        ] {
+            let err = resolve_env(dir.path(), &[(var, value)]).unwrap_err();
+            assert_eq!(err.exit_code(), ExitCode::Usage, "{var}={value}");
+            assert!(
+                err.to_string()
+                    .starts_with(&format!("{var} (environment): '{value}'")),
+                "{err}"
             );
         }
     }
 
     #[test]
-    fn config_precedence_through_resolve() {
+    fn flag_beats_environment_beats_dotenv() {
         let dir = tempfile::tempdir().unwrap();
-        let flags = RawSettings {
-            file_type: Some("WAREHOUSE".into()),
-            ..Default::default()
-        };
-        let environ = RawSettings::from_vars([(env::FILE_TYPE, "QUALITY"), (env::ZONE, "US")]);
-        let config = resolve(flags.over(environ).over(raw(dir.path()))).unwrap();
+        let owned = base(dir.path());
+        let dotenv: Vec<(&str, &str)> = owned.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let l = layers(
+            &[("--file_type", "WAREHOUSE")],
+            &[(env::FILE_TYPE, "QUALITY"), (env::ZONE, "US")],
+            &dotenv,
+        );
+        let config = UploadConfig::resolve(&l, Options::default(), NetOptions::default()).unwrap();
         assert_eq!(config.file_type, FileType::Warehouse);
         assert_eq!(config.endpoint.host_str(), Some("ingest.us.castordoc.com"));
     }

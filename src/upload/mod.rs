@@ -42,10 +42,11 @@ pub use plan::{Plan, PlannedFile, SendReason};
 pub use remote::{remote_path, remote_segments};
 pub use report::UploadReport;
 pub use send::Sender;
-pub use settings::{RawSettings, RawTarget, env};
+pub use settings::env;
 
 use crate::error::{Error, Result};
 use crate::output::{DirLock, LockMode};
+use crate::progress::{Progress, Unit};
 
 /// Plans, then (unless `--dry-run`) sends, and reports.
 ///
@@ -78,7 +79,13 @@ pub async fn run(config: &UploadConfig) -> Result<UploadReport> {
         ..UploadReport::default()
     };
     if !report.dry_run {
-        let progress = Arc::new(Progress::new(plan.total_bytes()));
+        let progress = Arc::new(Progress::start(
+            "upload",
+            Unit::Bytes,
+            plan.total_bytes(),
+            config.options.progress_every,
+            None,
+        ));
         let sender = Sender::new(config, progress)?;
         let counts = execute(config, &sender, &plan, ledger).await;
         report.retries = sender.retries();
@@ -196,46 +203,6 @@ async fn send_one(
         Err(e) => tracing::warn!("{}: sent, but not recorded in the ledger: {e}", file.name),
     }
     Ok(())
-}
-
-/// Bytes streamed so far, drawn as a progress bar when bars are on (see
-/// [`crate::logging`]); bytes of a failed attempt are taken back.
-#[derive(Debug)]
-pub struct Progress {
-    span: tracing::Span,
-    done: AtomicU64,
-}
-
-impl Progress {
-    /// A bar of `total` bytes.
-    pub fn new(total: u64) -> Progress {
-        use tracing_indicatif::span_ext::IndicatifSpanExt;
-        let span = crate::logging::progress_span("upload", total);
-        if let Ok(style) = indicatif::ProgressStyle::with_template(
-            "{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
-        ) {
-            span.pb_set_style(&style);
-        }
-        Progress {
-            span,
-            done: AtomicU64::new(0),
-        }
-    }
-
-    fn add(&self, n: u64) {
-        self.set(self.done.fetch_add(n, Ordering::Relaxed).saturating_add(n));
-    }
-
-    fn sub(&self, n: u64) {
-        if n > 0 {
-            self.set(self.done.fetch_sub(n, Ordering::Relaxed).saturating_sub(n));
-        }
-    }
-
-    fn set(&self, position: u64) {
-        use tracing_indicatif::span_ext::IndicatifSpanExt;
-        self.span.pb_set_position(position);
-    }
 }
 
 #[cfg(test)]

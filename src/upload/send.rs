@@ -11,8 +11,9 @@
 //!
 //! Any 2xx is success. A 3xx is an error (redirects are not followed, so the
 //! token never reaches another origin). 401 and 403 stop at once. 408, 429,
-//! 5xx (those in [`is_transient_status`]), timeouts and dropped connections are
-//! retried per [`RetryPolicy`], honouring `Retry-After`. Unlike castor, whose
+//! 5xx (those in [`crate::http::is_transient_status`]), timeouts and dropped
+//! connections are retried by the shared loop ([`with_retries`]), honouring
+//! `Retry-After`. Unlike castor, whose
 //! retry re-sends an already consumed file handle (an empty body), every
 //! attempt reopens the file and sends all of it again.
 //!
@@ -28,16 +29,22 @@ use futures::TryStreamExt;
 use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderValue, LOCATION};
 use reqwest::multipart::{Form, Part};
 use reqwest::{Body, StatusCode};
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::ExposeSecret;
 use tokio_util::io::ReaderStream;
 use url::Url;
 
+use super::config::UploadConfig;
 use super::plan::PlannedFile;
 use super::remote::remote_url;
-use super::{Progress, UploadConfig};
 use crate::error::{Error, Result};
-use crate::http::retry::retry_after_header;
-use crate::http::{RetryPolicy, Timeouts, client_builder, is_transient_status, transport_reason};
+use crate::http::redact::Redactor;
+use crate::http::retry::{Attempt, Verdict, judge, retry_after_header, with_retries};
+use crate::http::{RetryPolicy, Timeouts, client_builder, transport_reason};
+use crate::progress::Progress;
+
+/// What the catalog's 401 adds.
+pub const UNAUTHORIZED_HINT: &str =
+    "check the catalog token (-k / CASTOR_UPLOADER_TOKEN) and that it belongs to this source id";
 
 /// castor's `Accept` header.
 pub const ACCEPT_VALUE: &str = "text/csv, application/json";
@@ -49,19 +56,12 @@ const MIB: u64 = 1024 * 1024;
 pub struct Sender {
     client: reqwest::Client,
     auth: HeaderValue,
-    token: SecretString,
+    redactor: Redactor,
     endpoint: Url,
     timeout: Duration,
     retry: RetryPolicy,
     retries: AtomicU64,
     progress: Arc<Progress>,
-}
-
-/// What went wrong with one attempt, when it is worth another.
-struct Transient {
-    reason: String,
-    status: Option<u16>,
-    retry_after: Option<Duration>,
 }
 
 impl Sender {
@@ -80,13 +80,13 @@ impl Sender {
             connect: config.timeout.min(Duration::from_secs(10)),
             total: config.timeout,
         };
-        let client = client_builder(timeouts)
+        let client = client_builder(timeouts, &config.endpoint)
             .build()
             .map_err(|e| Error::Internal(format!("cannot build the HTTP client: {e}")))?;
         Ok(Sender {
             client,
             auth,
-            token: config.token.clone(),
+            redactor: Redactor::new([&config.token]),
             endpoint: config.endpoint.clone(),
             timeout: config.timeout,
             retry: config.retry,
@@ -100,8 +100,8 @@ impl Sender {
         self.retries.load(Ordering::Relaxed)
     }
 
-    /// Sends `file` until a 2xx, a final error, or the retries run out.
-    /// Returns the number of attempts made.
+    /// Sends `file` through the shared retry loop ([`with_retries`]) until a
+    /// 2xx, a final error, or the retries run out.
     ///
     /// # Errors
     /// [`Error::Unauthorized`] / [`Error::Forbidden`] on 401 / 403;
@@ -109,36 +109,22 @@ impl Sender {
     /// transient one); [`Error::Unreachable`] when every attempt failed in
     /// transport; [`Error::Io`] when the file cannot be opened;
     /// [`Error::Integrity`] when its size changed since it was checked.
-    pub async fn send(&self, file: &PlannedFile) -> Result<u32> {
+    pub async fn send(&self, file: &PlannedFile) -> Result<()> {
         let url = remote_url(&self.endpoint, &file.remote);
-        let mut delays = self.retry.delays();
-        let mut attempts = 0u32;
-        loop {
-            attempts += 1;
-            let failure = match self.attempt(&url, file).await? {
-                Ok(()) => return Ok(attempts),
-                Err(failure) => failure,
-            };
-            let Some(backoff) = delays.next() else {
-                return Err(self.exhausted(&url, attempts, failure));
-            };
-            let wait = self.retry.wait(failure.retry_after, backoff);
-            tracing::warn!(
-                "{}: {}; retrying in {} (retry {attempts} of {})",
-                file.name,
-                failure.reason,
-                humantime::format_duration(Duration::from_millis(wait.as_millis() as u64)),
-                self.retry.max_retries
-            );
-            self.retries.fetch_add(1, Ordering::Relaxed);
-            tokio::time::sleep(wait).await;
-        }
+        let what = format!("{} to {}", file.name, url);
+        with_retries(&self.retry, &what, &self.retries, |n| {
+            self.attempt(&url, file, n)
+        })
+        .await
     }
 
-    /// One request with a freshly opened file. `Ok(Err(_))`: worth retrying.
-    async fn attempt(&self, url: &Url, file: &PlannedFile) -> Result<Result<(), Transient>> {
+    /// One request with a freshly opened file.
+    async fn attempt(&self, url: &Url, file: &PlannedFile, number: u32) -> Attempt<()> {
         let sent = Arc::new(AtomicU64::new(0));
-        let form = self.form(file, sent.clone()).await?;
+        let form = match self.form(file, sent.clone()).await {
+            Ok(form) => form,
+            Err(e) => return Attempt::Fatal(e),
+        };
         let request = self
             .client
             .post(url.clone())
@@ -147,10 +133,10 @@ impl Sender {
             .timeout(self.timeout + Duration::from_secs(file.bytes / MIB))
             .multipart(form);
         let outcome = match request.send().await {
-            Ok(response) => self.judge(url, response).await,
-            Err(err) => transport(&err, &self.token),
+            Ok(response) => self.judge(url, number, response).await,
+            Err(err) => self.transport(url, number, &err),
         };
-        if outcome.as_ref().map_or(true, Result::is_err) {
+        if !matches!(outcome, Attempt::Done(())) {
             self.progress.sub(sent.load(Ordering::Relaxed));
         }
         outcome
@@ -184,11 +170,13 @@ impl Sender {
         Ok(Form::new().part("file", part))
     }
 
-    /// Sorts a response: 2xx done, transient retried, anything else final.
-    async fn judge(&self, url: &Url, response: reqwest::Response) -> Result<Result<(), Transient>> {
+    /// Sorts a response with the shared [`judge`]: 2xx done, transient
+    /// retried, anything else final (a 3xx included: redirects are not followed).
+    async fn judge(&self, url: &Url, number: u32, response: reqwest::Response) -> Attempt<()> {
         let status = response.status();
-        if status.is_success() {
-            return Ok(Ok(()));
+        let verdict = judge(status, &[]);
+        if verdict == Verdict::Success {
+            return Attempt::Done(());
         }
         let retry_after = retry_after_header(response.headers());
         let location = response
@@ -196,20 +184,30 @@ impl Sender {
             .get(LOCATION)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
-        let message = body_message(response, &self.token).await;
+        let message = body_message(response, &self.redactor).await;
         let url = url.to_string();
-        match status {
-            StatusCode::UNAUTHORIZED => Err(Error::Unauthorized { url, message }),
-            StatusCode::FORBIDDEN => Err(Error::Forbidden { url, message }),
-            s if is_transient_status(s) => Ok(Err(Transient {
-                reason: format!("HTTP {}", s.as_u16()),
-                status: Some(s.as_u16()),
-                retry_after,
-            })),
-            s => Err(Error::Http {
+        let code = status.as_u16();
+        match (verdict, status) {
+            (_, StatusCode::UNAUTHORIZED) => Attempt::Fatal(Error::Unauthorized {
                 url,
-                status: s.as_u16(),
-                attempts: 1,
+                message,
+                hint: UNAUTHORIZED_HINT,
+            }),
+            (_, StatusCode::FORBIDDEN) => Attempt::Fatal(Error::Forbidden { url, message }),
+            (Verdict::Transient, _) => Attempt::Retry {
+                reason: format!("HTTP {code}"),
+                retry_after,
+                error: Error::Http {
+                    url,
+                    status: code,
+                    attempts: number,
+                    message,
+                },
+            },
+            (_, s) => Attempt::Fatal(Error::Http {
+                url,
+                status: code,
+                attempts: number,
                 message: match (s.is_redirection(), location) {
                     (true, Some(to)) => format!("redirect to {to} not followed"),
                     (true, None) => "redirect not followed".into(),
@@ -219,44 +217,29 @@ impl Sender {
         }
     }
 
-    fn exhausted(&self, url: &Url, attempts: u32, last: Transient) -> Error {
-        match last.status {
-            Some(status) => Error::Http {
-                url: url.to_string(),
-                status,
-                attempts,
-                message: String::new(),
-            },
-            None => Error::Unreachable {
-                url: url.to_string(),
-                attempts,
-                reason: last.reason,
-            },
+    fn transport(&self, url: &Url, attempts: u32, err: &reqwest::Error) -> Attempt<()> {
+        let (transient, reason) = transport_reason(err);
+        let reason = self.redactor.redact(&reason);
+        let error = Error::Unreachable {
+            url: url.to_string(),
+            attempts,
+            reason: reason.clone(),
+        };
+        if transient {
+            Attempt::Retry {
+                reason,
+                retry_after: None,
+                error,
+            }
+        } else {
+            Attempt::Fatal(error)
         }
-    }
-}
-
-fn transport(err: &reqwest::Error, token: &SecretString) -> Result<Result<(), Transient>> {
-    let (retryable, reason) = transport_reason(err);
-    let reason = redact(&reason, token);
-    if retryable {
-        Ok(Err(Transient {
-            reason,
-            status: None,
-            retry_after: None,
-        }))
-    } else {
-        Err(Error::Unreachable {
-            url: err.url().map(Url::to_string).unwrap_or_default(),
-            attempts: 1,
-            reason,
-        })
     }
 }
 
 /// The first line of the body (at most 200 characters of the first 4 KiB),
 /// with the token blanked out should the server echo it.
-async fn body_message(mut response: reqwest::Response, token: &SecretString) -> String {
+async fn body_message(mut response: reqwest::Response, redactor: &Redactor) -> String {
     let mut body = Vec::new();
     while body.len() < 4096 {
         match response.chunk().await {
@@ -273,15 +256,5 @@ async fn body_message(mut response: reqwest::Response, token: &SecretString) -> 
         .chars()
         .take(200)
         .collect();
-    redact(&line, token)
-}
-
-/// `text` with every occurrence of the token replaced by `[REDACTED]`.
-pub fn redact(text: &str, token: &SecretString) -> String {
-    let secret = token.expose_secret();
-    if secret.is_empty() {
-        text.to_owned()
-    } else {
-        text.replace(secret, "[REDACTED]")
-    }
+    redactor.redact(&line)
 }

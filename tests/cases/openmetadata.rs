@@ -548,3 +548,37 @@ fn the_jwt_never_appears_even_at_trace_level() {
     }
     assert_files_free_of(&out, &[OM_TOKEN]);
 }
+
+#[test]
+fn every_missing_setting_is_named_at_once_and_one_file_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_upload"))
+        .env_clear()
+        .current_dir(dir.path())
+        .args(["--target", "openmetadata", "-d"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(code(&output), 2, "{}", stderr(&output));
+    let err = stderr(&output);
+    for name in [
+        "--om-host",
+        "--om-token",
+        "OPENMETADATA_JWT_TOKEN_FILE",
+        "--service",
+    ] {
+        assert!(err.contains(name), "{name} in {err}");
+    }
+    let one_file = std::process::Command::new(env!("CARGO_BIN_EXE_upload"))
+        .env_clear()
+        .current_dir(dir.path())
+        .args(["--target", "openmetadata", "-f", "x.json"])
+        .output()
+        .unwrap();
+    assert_eq!(code(&one_file), 2);
+    assert!(
+        stderr(&one_file).contains("not one file"),
+        "{}",
+        stderr(&one_file)
+    );
+}

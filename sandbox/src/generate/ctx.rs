@@ -11,6 +11,11 @@ use serde_json::{Value, json};
 const EPOCH_MS: i64 = 1_609_459_200_000;
 /// Generated timestamps span about four years.
 const SPAN_MS: i64 = 4 * 365 * 24 * 3_600_000;
+/// One simulated day, in milliseconds.
+pub(crate) const DAY_MS: i64 = 86_400_000;
+/// The first simulated day starts here (2026-01-01T00:00:00Z): later than
+/// every generated timestamp (span plus at most 155 days of offsets).
+pub(crate) const FIRST_DAY_MS: i64 = 1_767_225_600_000;
 
 /// Deterministic randomness plus uniqueness of tokens and ids.
 pub(crate) struct Gen {
@@ -29,6 +34,12 @@ impl Gen {
             next_id: 1_900_000,
             ws: ws.to_owned(),
         }
+    }
+
+    /// Restarts the random stream from `seed`, keeping the tokens and ids
+    /// already handed out (a simulated day draws from its own stream).
+    pub(crate) fn reseed(&mut self, seed: u64) {
+        self.rng = ChaCha8Rng::seed_from_u64(seed);
     }
 
     /// A fresh 12-character lowercase hex token, unique in this workspace.

@@ -11,6 +11,7 @@
 //! 10 % of reports import one or two of them.
 
 mod ctx;
+pub(crate) mod day;
 mod objects;
 mod people;
 mod problems;
@@ -18,13 +19,15 @@ mod queries;
 mod sources;
 mod sql;
 
+use std::collections::{BTreeSet, HashMap};
+
 use serde_json::Value;
 
 use super::config::SandboxConfig;
 use super::truth::Truth;
 use ctx::Gen;
 use objects::ReportSpec;
-use queries::{GenQuery, QueryOwner};
+use queries::{GenQuery, QueryLineage, QueryOwner};
 use sources::Source;
 use sql::Definition;
 
@@ -62,17 +65,47 @@ const REPORT_TOPICS: [&str; 16] = [
     "Finance Close",
 ];
 
-/// What every report needs from the rest of the workspace.
-struct World {
+/// What every report needs from the rest of the workspace, and where each
+/// query's tables come from (kept for simulated days).
+pub(crate) struct World {
     sources: Vec<Source>,
     defs: Vec<Definition>,
     members: Vec<String>,
     account_id: i64,
     datasets: Vec<(String, String)>,
+    lineage: HashMap<String, QueryLineage>,
+}
+
+impl World {
+    /// A query's expected tables: its own and its definition's, canonical
+    /// for its data source, sorted.
+    fn expected_tables(&self, lineage: &QueryLineage) -> Vec<String> {
+        let mut raw: BTreeSet<String> = lineage.own.clone();
+        let def = lineage
+            .definition
+            .as_ref()
+            .and_then(|name| self.defs.iter().find(|d| &d.name == name));
+        if let Some(def) = def {
+            raw.extend(def.tables.iter().cloned());
+        }
+        let source = self.sources.iter().find(|s| s.id == lineage.source_id);
+        let tables: BTreeSet<String> = raw
+            .iter()
+            .map(|t| source.map_or_else(|| t.clone(), |s| s.canonical(t)))
+            .collect();
+        tables.into_iter().collect()
+    }
 }
 
 /// Generates the whole workspace of `config`.
+#[cfg(test)]
 pub(crate) fn generate(config: &SandboxConfig) -> Truth {
+    build(config).0
+}
+
+/// Generates the workspace and keeps what a simulated day needs to go on
+/// from it: the generator (its tokens and ids stay unique) and the world.
+pub(crate) fn build(config: &SandboxConfig) -> (Truth, day::Model) {
     let mut g = Gen::new(config.seed, &config.workspace);
     let people = people::people(&mut g, (config.reports / 9 + 1).max(3));
     let members: Vec<String> = people.iter().map(|p| p.username.clone()).collect();
@@ -88,24 +121,27 @@ pub(crate) fn generate(config: &SandboxConfig) -> Truth {
     truth.data_sources = sources.iter().map(|s| s.value.clone()).collect();
     truth.definitions = defs.iter().map(|d| d.value.clone()).collect();
     truth.spaces = spaces(&mut g, config.collections, &members);
+    objects::account_counts(&mut truth.workspace, truth.spaces.len(), sources.len());
     let mut world = World {
         sources,
         defs,
         members,
         account_id,
         datasets: Vec::new(),
+        lineage: HashMap::new(),
     };
     add_datasets(&mut g, &mut truth, &mut world);
     let counts = allocate(&mut g, config.reports, truth.spaces.len());
     for (space, count) in truth.spaces.clone().iter().zip(counts) {
         for _ in 0..count {
-            add_report(&mut g, &mut truth, &world, space);
+            add_report(&mut g, &mut truth, &mut world, space);
         }
     }
     if config.item_problems {
         problems::apply(&mut g, &mut truth);
     }
-    truth
+    let model = day::Model::new(g, world, people.len());
+    (truth, model)
 }
 
 fn spaces(g: &mut Gen, count: usize, members: &[String]) -> Vec<Value> {
@@ -179,34 +215,40 @@ fn report_name(g: &mut Gen) -> String {
 fn add_queries(
     g: &mut Gen,
     truth: &mut Truth,
-    world: &World,
+    world: &mut World,
     owner: &QueryOwner,
     count: usize,
 ) -> Vec<GenQuery> {
-    let made: Vec<(GenQuery, &Source)> = (0..count)
-        .map(|_| {
-            let source = &world.sources[g.below(world.sources.len())];
-            (queries::query(g, owner, source, &world.defs), source)
-        })
-        .collect();
-    let values = made.iter().map(|(q, _)| q.value.clone()).collect();
-    truth.queries.insert(owner.report.to_owned(), values);
-    for (query, source) in &made {
-        let tables: std::collections::BTreeSet<String> =
-            query.tables.iter().map(|t| source.canonical(t)).collect();
-        let tables = tables.into_iter().collect();
-        truth.expected_tables.insert(query.token.clone(), tables);
-        // A dataset's queries have no charts: their chart list answers empty.
-        truth
-            .charts
-            .insert(query.token.clone(), query.charts.clone());
-        for chart in &query.charts {
-            let chart_token = chart["token"].as_str().unwrap_or_default().to_owned();
-            let owners = (owner.report.to_owned(), query.token.clone());
-            truth.chart_owner.insert(chart_token, owners);
-        }
+    let made: Vec<GenQuery> = (0..count).map(|_| new_query(g, world, owner)).collect();
+    truth.queries.entry(owner.report.to_owned()).or_default();
+    for query in &made {
+        record_query(truth, world, owner.report, query);
     }
-    made.into_iter().map(|(q, _)| q).collect()
+    made
+}
+
+/// One new query of `owner` on a random data source (not yet recorded).
+fn new_query(g: &mut Gen, world: &World, owner: &QueryOwner) -> GenQuery {
+    let source = &world.sources[g.below(world.sources.len())];
+    queries::query(g, owner, source, &world.defs)
+}
+
+/// Appends a query to its report's list, with its charts, chart owners,
+/// expected tables and lineage.
+fn record_query(truth: &mut Truth, world: &mut World, report: &str, query: &GenQuery) {
+    let token = query.token.clone();
+    let list = truth.queries.entry(report.to_owned()).or_default();
+    list.push(query.value.clone());
+    let tables = world.expected_tables(&query.lineage);
+    truth.expected_tables.insert(token.clone(), tables);
+    // A dataset's queries have no charts: their chart list answers empty.
+    truth.charts.insert(token.clone(), query.charts.clone());
+    for chart in &query.charts {
+        let chart_token = chart["token"].as_str().unwrap_or_default().to_owned();
+        let owners = (report.to_owned(), token.clone());
+        truth.chart_owner.insert(chart_token, owners);
+    }
+    world.lineage.insert(token, query.lineage.clone());
 }
 
 fn preview(made: &[GenQuery]) -> String {
@@ -214,7 +256,9 @@ fn preview(made: &[GenQuery]) -> String {
     sql.unwrap_or_default().chars().take(120).collect()
 }
 
-fn add_report(g: &mut Gen, truth: &mut Truth, world: &World, space: &Value) {
+/// Adds one report to `space` (listing, detail, queries, charts); returns
+/// its token.
+fn add_report(g: &mut Gen, truth: &mut Truth, world: &mut World, space: &Value) -> String {
     let token = g.token();
     let name = report_name(g);
     let creator = g.pick(&world.members).clone();
@@ -246,7 +290,8 @@ fn add_report(g: &mut Gen, truth: &mut Truth, world: &World, space: &Value) {
     let listing = objects::report(g, &spec, &token, !imports.is_empty());
     let detail = objects::report_detail(&listing, &imports, &g.ws);
     truth.reports.push(listing);
-    truth.report_details.insert(token, detail);
+    truth.report_details.insert(token.clone(), detail);
+    token
 }
 
 fn add_datasets(g: &mut Gen, truth: &mut Truth, world: &mut World) {

@@ -28,6 +28,21 @@ pub(crate) fn workspace(g: &mut Gen, id: i64) -> Value {
     })
 }
 
+/// The fields of Mode's spec Account schema that only a workspace has:
+/// `space_count`, `data_source_count`, `plan_code`, `scim_enabled`,
+/// `thoughtspot_integrated` (no body was recorded; values are plausible).
+pub(crate) fn account_counts(workspace: &mut Value, spaces: usize, sources: usize) {
+    if let Some(map) = workspace.as_object_mut() {
+        let extra = json!({
+            "space_count": spaces, "data_source_count": sources,
+            "plan_code": "enterprise", "scim_enabled": false, "thoughtspot_integrated": false,
+        });
+        if let Value::Object(extra) = extra {
+            map.extend(extra);
+        }
+    }
+}
+
 /// A collection as listed by `/spaces`.
 pub(crate) fn space(g: &mut Gen, name: &str, space_type: &str, creator: &str) -> Value {
     let (id, token) = (g.id(), g.token());

@@ -54,7 +54,8 @@ pub(crate) fn people(g: &mut Gen, count: usize) -> Vec<Person> {
     (0..count).map(|i| person(g, i)).collect()
 }
 
-fn person(g: &mut Gen, index: usize) -> Person {
+/// Member `index` (0 owns the token); the index keeps the username unique.
+pub(crate) fn person(g: &mut Gen, index: usize) -> Person {
     let (first, first_ascii) = *g.pick(&FIRST);
     let (last, last_ascii) = *g.pick(&LAST);
     let initial = first_ascii.chars().next().unwrap_or('u');

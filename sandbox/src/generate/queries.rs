@@ -14,7 +14,22 @@ pub(crate) struct GenQuery {
     pub(crate) token: String,
     pub(crate) value: Value,
     pub(crate) charts: Vec<Value>,
-    pub(crate) tables: BTreeSet<String>,
+    /// What its SQL reads itself, and the definition it references.
+    pub(crate) lineage: QueryLineage,
+}
+
+/// Where a query's tables come from, kept so that a simulated day can
+/// recompute them when its SQL or a definition changes.
+#[derive(Debug, Clone)]
+pub(crate) struct QueryLineage {
+    /// The data source's id as generated (a problem may rewrite the served one).
+    pub(crate) source_id: i64,
+    /// Tables the SQL names itself.
+    pub(crate) own: BTreeSet<String>,
+    /// The definition it references.
+    pub(crate) definition: Option<String>,
+    /// Output columns (for chart encodings).
+    pub(crate) columns: Vec<String>,
 }
 
 const QUERY_NAMES: [&str; 8] = [
@@ -90,15 +105,22 @@ pub(crate) fn query(
     let charts = (0..count)
         .map(|_| chart(g, owner, &token, &sql.columns))
         .collect();
+    let lineage = QueryLineage {
+        source_id: source.id,
+        own: sql.own,
+        definition: sql.definition,
+        columns: sql.columns,
+    };
     GenQuery {
         token,
         value,
         charts,
-        tables: sql.tables,
+        lineage,
     }
 }
 
-fn chart(g: &mut Gen, owner: &QueryOwner, query: &str, columns: &[String]) -> Value {
+/// One chart of `query` (legacy or vega shape at random).
+pub(crate) fn chart(g: &mut Gen, owner: &QueryOwner, query: &str, columns: &[String]) -> Value {
     let token = g.token();
     let created = g.instant();
     let ws = g.ws.clone();

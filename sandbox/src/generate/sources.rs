@@ -183,6 +183,7 @@ const MYSQL: &[Table] = &[
 ];
 
 /// A generated data source.
+#[derive(Debug, Clone)]
 pub(crate) struct Source {
     /// Mode's int id (what queries' `data_source_id` holds).
     pub(crate) id: i64,

@@ -15,11 +15,16 @@ use super::ctx::{Gen, forms, iso, link};
 use super::sources::{Adapter, Source, Table};
 
 /// A generated Mode definition (a reusable SQL snippet).
+#[derive(Debug, Clone)]
 pub(crate) struct Definition {
     pub(crate) name: String,
     pub(crate) source_id: i64,
     /// Canonical tables read, through referenced definitions too.
     pub(crate) tables: BTreeSet<String>,
+    /// Tables its own SQL names (without the referenced definition's).
+    pub(crate) own: BTreeSet<String>,
+    /// The earlier definition its SQL references, if any.
+    pub(crate) refers: Option<String>,
     /// The object served in `/definitions`.
     pub(crate) value: Value,
 }
@@ -27,10 +32,23 @@ pub(crate) struct Definition {
 /// A generated query text and what it reads.
 pub(crate) struct GenSql {
     pub(crate) sql: String,
-    /// Canonical tables read, definitions expanded.
-    pub(crate) tables: BTreeSet<String>,
+    /// Tables the SQL names itself (without the definition's).
+    pub(crate) own: BTreeSet<String>,
+    /// The definition it references, if any.
+    pub(crate) definition: Option<String>,
     /// Output column names (for chart encodings).
     pub(crate) columns: Vec<String>,
+}
+
+impl GenSql {
+    fn plain(sql: String, tables: BTreeSet<String>, columns: Vec<String>) -> Self {
+        GenSql {
+            sql,
+            own: tables,
+            definition: None,
+            columns,
+        }
+    }
 }
 
 const DEFINITION_NAMES: [&str; 10] = [
@@ -68,23 +86,48 @@ pub(crate) fn definitions(g: &mut Gen, sources: &[Source], creator: &str) -> Vec
             false if i == spread || g.chance(0.5) => Some(&defs[*g.pick(&earlier)]),
             _ => None,
         };
-        let (mut sql, tables) = definition_sql(g, source.adapter, referenced);
+        let refers = referenced.map(|d| d.name.clone());
+        let (mut sql, own, tables) = definition_sql(g, source.adapter, referenced, None);
         if i == 0 {
             sql = sql.replace('\n', "\\n");
         }
-        defs.push(definition(g, name, source.id, sql, tables, creator));
+        let lineage = DefLineage {
+            own,
+            tables,
+            refers,
+        };
+        defs.push(definition(g, name, source.id, sql, lineage, creator));
     }
     defs
 }
 
+/// What a definition reads: its own tables, all of them, and what it references.
+struct DefLineage {
+    own: BTreeSet<String>,
+    tables: BTreeSet<String>,
+    refers: Option<String>,
+}
+
+/// The SQL of a definition, its own tables and all tables it reads. With
+/// `avoid`, the table is one outside that set when the warehouse has one.
 fn definition_sql(
     g: &mut Gen,
     adapter: Adapter,
     referenced: Option<&Definition>,
-) -> (String, BTreeSet<String>) {
-    let table = g.pick(adapter.tables());
+    avoid: Option<&BTreeSet<String>>,
+) -> (String, BTreeSet<String>, BTreeSet<String>) {
+    let fresh: Vec<&Table> = adapter
+        .tables()
+        .iter()
+        .filter(|t| avoid.is_none_or(|a| !a.contains(&canon(t))))
+        .collect();
+    let table = match fresh.is_empty() {
+        true => g.pick(adapter.tables()),
+        false => *g.pick(&fresh),
+    };
     let (link, name) = (adapter.link(), adapter.quote(table));
-    let mut tables = BTreeSet::from([canon(table)]);
+    let own = BTreeSet::from([canon(table)]);
+    let mut tables = own.clone();
     let sql = match referenced {
         Some(other) => {
             tables.extend(other.tables.iter().cloned());
@@ -102,7 +145,54 @@ fn definition_sql(
             date = table.date
         ),
     };
-    (sql, tables)
+    (sql, own, tables)
+}
+
+/// Rewrites `defs[index]`'s SQL in place (same source, same reference, a
+/// table it did not read before when possible); `updated_at` and
+/// `last_saved_at` become `at`. Callers recompute dependants' tables.
+pub(crate) fn rewrite_definition(
+    g: &mut Gen,
+    defs: &mut [Definition],
+    index: usize,
+    adapter: Adapter,
+    at: &str,
+) {
+    let referenced = defs[index]
+        .refers
+        .as_ref()
+        .and_then(|name| defs.iter().find(|d| &d.name == name))
+        .cloned();
+    let avoid = defs[index].tables.clone();
+    let (mut sql, own, _) = definition_sql(g, adapter, referenced.as_ref(), Some(&avoid));
+    let def = &mut defs[index];
+    if def.value["source"]
+        .as_str()
+        .is_some_and(|s| s.contains("\\n"))
+    {
+        sql = sql.replace('\n', "\\n");
+    }
+    def.own = own;
+    def.value["source"] = Value::from(sql);
+    def.value["updated_at"] = Value::from(at);
+    def.value["last_saved_at"] = Value::from(at);
+    refresh_tables(defs);
+}
+
+/// Recomputes every definition's `tables` from its own tables and its
+/// reference (references always point to earlier definitions).
+pub(crate) fn refresh_tables(defs: &mut [Definition]) {
+    for i in 0..defs.len() {
+        let mut tables = defs[i].own.clone();
+        let referenced = defs[i]
+            .refers
+            .as_ref()
+            .and_then(|name| defs[..i].iter().find(|d| &d.name == name));
+        if let Some(other) = referenced {
+            tables.extend(other.tables.iter().cloned());
+        }
+        defs[i].tables = tables;
+    }
 }
 
 fn definition(
@@ -110,7 +200,7 @@ fn definition(
     name: &str,
     source_id: i64,
     sql: String,
-    tables: BTreeSet<String>,
+    lineage: DefLineage,
     creator: &str,
 ) -> Definition {
     let (id, token, run) = (g.id(), g.token(), g.token());
@@ -135,7 +225,9 @@ fn definition(
     Definition {
         name: name.to_owned(),
         source_id,
-        tables,
+        tables: lineage.tables,
+        own: lineage.own,
+        refers: lineage.refers,
         value,
     }
 }
@@ -187,11 +279,7 @@ fn join(g: &mut Gen, adapter: Adapter, t: &[&Table]) -> GenSql {
         adapter.recent(&format!("o.{}", t[1].date))
     ));
     let columns = vec![t[0].dim.to_owned(), "row_count".into(), "total".into()];
-    GenSql {
-        sql,
-        tables,
-        columns,
-    }
+    GenSql::plain(sql, tables, columns)
 }
 
 fn cte(adapter: Adapter, t: &[&Table]) -> GenSql {
@@ -202,11 +290,12 @@ fn cte(adapter: Adapter, t: &[&Table]) -> GenSql {
         "WITH recent AS (\n    SELECT {link}, {m}, {date}\n    FROM {a}\n    WHERE {recent}\n),\nranked AS (\n    SELECT r.*, ROW_NUMBER() OVER (PARTITION BY r.{link} ORDER BY r.{date} DESC) AS rn\n    FROM recent r\n)\nSELECT ranked.{link}, d.{dim}, ranked.{m}\nFROM ranked\nJOIN {b} d ON d.{link} = ranked.{link}\nWHERE ranked.rn = 1",
         recent = adapter.recent(date),
     );
-    GenSql {
+    let tables = BTreeSet::from([canon(t[0]), canon(t[1])]);
+    GenSql::plain(
         sql,
-        tables: BTreeSet::from([canon(t[0]), canon(t[1])]),
-        columns: vec![link.to_owned(), dim.to_owned(), m.to_owned()],
-    }
+        tables,
+        vec![link.to_owned(), dim.to_owned(), m.to_owned()],
+    )
 }
 
 fn derived(adapter: Adapter, t: &[&Table]) -> GenSql {
@@ -222,11 +311,8 @@ fn derived(adapter: Adapter, t: &[&Table]) -> GenSql {
         bdim = t[1].dim,
         cm = t[2].measure,
     );
-    GenSql {
-        sql,
-        tables: t.iter().map(|x| canon(x)).collect(),
-        columns: vec![dim.to_owned(), "total".into()],
-    }
+    let tables = t.iter().map(|x| canon(x)).collect();
+    GenSql::plain(sql, tables, vec![dim.to_owned(), "total".into()])
 }
 
 fn form(g: &mut Gen, adapter: Adapter, t: &[&Table]) -> GenSql {
@@ -246,26 +332,25 @@ fn form(g: &mut Gen, adapter: Adapter, t: &[&Table]) -> GenSql {
     sql.push_str(
         "{% form %}\nsegment:\n  type: select\n  default: enterprise\n  options: [enterprise, smb, self_serve]\n\nstart_date:\n  type: date\n  default: 2024-01-01\n{% endform %}",
     );
-    GenSql {
+    GenSql::plain(
         sql,
         tables,
-        columns: vec![date.to_owned(), dim.to_owned(), "total".into()],
-    }
+        vec![date.to_owned(), dim.to_owned(), "total".into()],
+    )
 }
 
 fn with_definition(g: &mut Gen, adapter: Adapter, t: &Table, def: &Definition) -> GenSql {
     let link = adapter.link();
-    let mut tables = def.tables.clone();
     if g.chance(0.3) {
         let sql = format!("SELECT *\nFROM {{{{ @{} }}}}\nLIMIT 1000", def.name);
         let columns = vec![link.to_owned(), "total".into()];
         return GenSql {
             sql,
-            tables,
+            own: BTreeSet::new(),
+            definition: Some(def.name.clone()),
             columns,
         };
     }
-    tables.insert(canon(t));
     let mut sql = format!(
         "SELECT d.*, x.{dim}\nFROM {{{{ @{def} as d }}}}\nJOIN {x} x\n  ON x.{link} = d.{link}\nWHERE {recent}",
         dim = t.dim,
@@ -282,7 +367,8 @@ fn with_definition(g: &mut Gen, adapter: Adapter, t: &Table, def: &Definition) -
     let columns = vec![link.to_owned(), "total".into(), t.dim.to_owned()];
     GenSql {
         sql,
-        tables,
+        own: BTreeSet::from([canon(t)]),
+        definition: Some(def.name.clone()),
         columns,
     }
 }

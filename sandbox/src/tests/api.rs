@@ -98,7 +98,6 @@ async fn single_objects_and_nested_lists_match_the_truth() {
     )
     .await;
     assert_eq!(embedded(&charts, "charts"), truth.charts[query]);
-    assert_eq!(get_json(&sandbox, "/api/account").await, truth.users[0]);
     let username = truth.users[3]["username"].as_str().unwrap_or_default();
     assert_eq!(
         get_json(&sandbox, &format!("/api/{username}")).await,
@@ -151,7 +150,8 @@ async fn auth_forbidden_and_not_found_bodies() {
         "forbidden"
     );
     assert_eq!(get(&forbidden, "/api/demo").await.status(), 403);
-    assert_eq!(get(&forbidden, "/api/account").await.status(), 200);
+    assert_eq!(get(&forbidden, "/api/verify").await.status(), 200);
+    assert_eq!(get(&forbidden, "/api/account").await.status(), 400);
 }
 
 #[tokio::test]
@@ -223,7 +223,13 @@ async fn replay_serves_the_recorded_files() {
     );
     assert_eq!(members.len(), 1);
     assert_eq!(members[0]["member_username"], "modeuser");
-    assert_eq!(get(&sandbox, "/api/acryl").await.status(), 404);
+    let workspace = get_json(&sandbox, "/api/acryl").await;
+    assert_eq!(workspace, sandbox.truth().workspace);
+    assert_eq!(
+        workspace["token"],
+        recorded_json("verify.json")["workspace_token"]
+    );
+    assert_eq!(workspace["space_count"], 2);
     assert_eq!(get(&sandbox, "/api/acryl/groups").await.status(), 404);
     let truth = sandbox.truth();
     assert_eq!(
@@ -240,7 +246,7 @@ async fn replay_serves_the_recorded_files() {
 #[tokio::test]
 async fn stats_count_api_requests_but_not_control_calls() {
     let sandbox = start(small()).await;
-    get(&sandbox, "/api/account").await;
+    get(&sandbox, "/api/demo").await;
     get(&sandbox, "/api/demo/spaces?filter=all").await;
     get(&sandbox, "/api/demo/nothing/here").await;
     client()

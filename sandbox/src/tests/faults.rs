@@ -24,10 +24,10 @@ async fn status_faults_answer_then_clear() {
         Some(FaultKind::Status(429)),
     ]))
     .await;
-    let first = get(&sandbox, "/api/account").await;
+    let first = get(&sandbox, "/api/demo").await;
     assert_eq!(first.status(), 503);
-    assert_eq!(get(&sandbox, "/api/account").await.status(), 200);
-    let third = get(&sandbox, "/api/account").await;
+    assert_eq!(get(&sandbox, "/api/demo").await.status(), 200);
+    let third = get(&sandbox, "/api/demo").await;
     assert_eq!(third.status(), 429);
     assert_eq!(
         third
@@ -36,7 +36,7 @@ async fn status_faults_answer_then_clear() {
             .and_then(|v| v.to_str().ok()),
         Some("1")
     );
-    assert_eq!(get(&sandbox, "/api/account").await.status(), 200);
+    assert_eq!(get(&sandbox, "/api/demo").await.status(), 200);
     let stats = sandbox.stats();
     assert_eq!((stats.faults_injected, stats.rate_limited), (2, 0));
 }
@@ -49,7 +49,7 @@ async fn a_stall_outlasts_a_short_client_timeout() {
         .build()
         .expect("client");
     let result = impatient
-        .get(format!("{}/api/account", sandbox.url()))
+        .get(format!("{}/api/demo", sandbox.url()))
         .basic_auth("sandbox-token", Some("sandbox-secret"))
         .send()
         .await;
@@ -57,7 +57,7 @@ async fn a_stall_outlasts_a_short_client_timeout() {
         result.as_ref().is_err_and(reqwest::Error::is_timeout),
         "{result:?}"
     );
-    assert_eq!(get(&sandbox, "/api/account").await.status(), 200);
+    assert_eq!(get(&sandbox, "/api/demo").await.status(), 200);
 }
 
 #[tokio::test]
@@ -93,7 +93,7 @@ async fn random_faults_repeat_with_the_seed_and_skip_control_calls() {
         .await;
         let mut statuses = Vec::new();
         for _ in 0..30 {
-            statuses.push(get(&sandbox, "/api/account").await.status().as_u16());
+            statuses.push(get(&sandbox, "/api/demo").await.status().as_u16());
             let control = client()
                 .get(format!("{}/_sandbox/stats", sandbox.url()))
                 .send()
@@ -112,10 +112,10 @@ async fn random_faults_repeat_with_the_seed_and_skip_control_calls() {
 #[tokio::test]
 async fn faults_can_be_changed_at_runtime() {
     let sandbox = start(scripted(vec![])).await;
-    assert_eq!(get(&sandbox, "/api/account").await.status(), 200);
+    assert_eq!(get(&sandbox, "/api/demo").await.status(), 200);
     sandbox.set_mode_faults(FaultConfig::scripted(vec![Some(FaultKind::Status(504))]));
-    assert_eq!(get(&sandbox, "/api/account").await.status(), 504);
-    assert_eq!(get(&sandbox, "/api/account").await.status(), 200);
+    assert_eq!(get(&sandbox, "/api/demo").await.status(), 504);
+    assert_eq!(get(&sandbox, "/api/demo").await.status(), 200);
 }
 
 #[tokio::test]
@@ -126,6 +126,6 @@ async fn latency_delays_answers() {
     };
     let sandbox = start(config).await;
     let started = std::time::Instant::now();
-    assert_eq!(get(&sandbox, "/api/account").await.status(), 200);
+    assert_eq!(get(&sandbox, "/api/demo").await.status(), 200);
     assert!(started.elapsed() >= Duration::from_millis(150));
 }

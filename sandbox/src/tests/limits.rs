@@ -27,7 +27,7 @@ fn header(response: &reqwest::Response, name: &str) -> Option<String> {
 /// Two accepted requests, then the 429 (returned).
 async fn exhaust(form: RetryAfterForm) -> (reqwest::Response, crate::Stats) {
     let sandbox = start(limited(form)).await;
-    let first = get(&sandbox, "/api/account").await;
+    let first = get(&sandbox, "/api/demo").await;
     assert_eq!(first.status(), 200);
     assert_eq!(header(&first, "x-ratelimit-limit").as_deref(), Some("2"));
     assert_eq!(
@@ -87,12 +87,12 @@ async fn the_window_slides_and_refusals_do_not_count() {
     }
     let sandbox = start(config).await;
     for _ in 0..2 {
-        assert_eq!(get(&sandbox, "/api/account").await.status(), 200);
+        assert_eq!(get(&sandbox, "/api/demo").await.status(), 200);
     }
     for _ in 0..3 {
-        assert_eq!(get(&sandbox, "/api/account").await.status(), 429);
+        assert_eq!(get(&sandbox, "/api/demo").await.status(), 429);
     }
     tokio::time::sleep(Duration::from_millis(450)).await;
-    assert_eq!(get(&sandbox, "/api/account").await.status(), 200);
+    assert_eq!(get(&sandbox, "/api/demo").await.status(), 200);
     assert_eq!(sandbox.stats().rate_limited, 3);
 }

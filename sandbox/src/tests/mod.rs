@@ -2,10 +2,13 @@
 //! a started server, plus the generator's invariants.
 
 mod api;
+mod day;
 mod faults;
 mod generator;
+mod hostile;
 mod ingest;
 mod limits;
+mod tokens;
 
 use serde_json::Value;
 
