@@ -11,10 +11,20 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 VENV=${OM_VENV:-target/om-venv}
-[ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
-PIP=("$VENV/bin/pip" install --quiet --disable-pip-version-check)
+PACKAGES=(pydantic==2.14.4 email-validator==2.4.0)
+if [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV" 2>/dev/null; then
+  PY=("$VENV/bin/python")
+  PIP=("$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-warn-conflicts)
+else
+  # No venv module on this machine (Debian without python3-venv): the same
+  # packages in a --target directory of their own, never the system's.
+  rm -rf "$VENV"
+  PY=(env PYTHONPATH="$VENV/site" python3)
+  PIP=(python3 -m pip install --quiet --disable-pip-version-check --no-warn-conflicts --target "$VENV/site")
+fi
+"${PIP[@]}" "${PACKAGES[@]}"
+# --no-deps: the generated models need only pydantic and email-validator.
 "${PIP[@]}" --no-deps openmetadata-ingestion==2.0.7.0
-"${PIP[@]}" pydantic==2.14.4 email-validator==2.4.0
 
 cargo build --locked --quiet --workspace --bins
 BIN=target/debug
@@ -34,4 +44,4 @@ export OPENMETADATA_JWT_TOKEN=sandbox-openmetadata-jwt
 "$BIN/upload" --target openmetadata -d "$WORK/out" --om-host "$URL/openmetadata/api" \
   --service mode --db-service warehouse --quiet
 echo "== pushed; validating every body the OpenMetadata side received"
-"$VENV/bin/python" scripts/om_validate.py "$URL"
+"${PY[@]}" scripts/om_validate.py "$URL"
