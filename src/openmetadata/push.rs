@@ -352,7 +352,8 @@ async fn add_lineage(
     put_all(client, &edges, n, report).await.map(drop)
 }
 
-/// The deletions asked for, resolved (data models through the listing).
+/// The deletions asked for, resolved (data models through the listing),
+/// charts and data models before dashboards.
 pub async fn resolve_deletions(
     config: &OmConfig,
     client: &OmClient,
@@ -370,6 +371,9 @@ pub async fn resolve_deletions(
             mapped,
         ));
     }
+    // Children first: charts, data models, then the dashboards holding them.
+    all.sort();
+    all.dedup();
     Ok(all)
 }
 
