@@ -335,25 +335,70 @@ fn delete_reports(out: &Path, deleted: &[String], changed: &str) {
         serde_json::to_vec(&changes).unwrap(),
     )
     .unwrap();
+    resummarize(out, Some(changes_name));
+}
+
+/// Rewrites the run's summary so that it lists the files as they are now
+/// (plus `extra`), as extract-mode would have written it.
+fn resummarize(out: &Path, extra: Option<String>) {
+    let run = read_run(out);
     let mut summary = run.summary.clone();
-    let mut files: Vec<Value> = Vec::new();
     let mut names: Vec<String> = summary["files"]
         .as_array()
         .unwrap()
         .iter()
         .map(|f| f["name"].as_str().unwrap().to_owned())
         .collect();
-    names.push(changes_name);
-    for name in names {
-        let (bytes, sha256) = mode_extractor::output::sha256_file(&out.join(&name)).unwrap();
-        files.push(json!({"name": name, "bytes": bytes, "sha256": sha256}));
-    }
+    names.extend(extra);
+    let files: Vec<Value> = names
+        .into_iter()
+        .map(|name| {
+            let (bytes, sha256) = mode_extractor::output::sha256_file(&out.join(&name)).unwrap();
+            json!({"name": name, "bytes": bytes, "sha256": sha256})
+        })
+        .collect();
     summary["files"] = Value::Array(files);
     std::fs::write(
         out.join(format!("{}-summary.json", run.ts)),
         serde_json::to_vec(&summary).unwrap(),
     )
     .unwrap();
+}
+
+#[test]
+fn dry_run_after_a_push_lists_only_what_changed() {
+    let sb = sandbox(small_config());
+    let (_dir, out) = extracted(&sb);
+    assert_eq!(code(&push(&sb, &out, &[])), 0);
+    let run = read_run(&out);
+    let mut reports = run.rows("report").clone();
+    let token = reports[0]["token"].as_str().unwrap().to_owned();
+    reports[0]["name"] = json!("Renamed in Mode");
+    std::fs::write(
+        out.join(format!("{}-report.json", run.ts)),
+        serde_json::to_vec(&reports).unwrap(),
+    )
+    .unwrap();
+    resummarize(&out, None);
+    let writes_before = writes(&sb);
+    let dry = push(&sb, &out, &["--dry-run"]);
+    assert_eq!(code(&dry), 0, "{}", stderr(&dry));
+    assert_eq!(writes(&sb), writes_before, "a dry run writes nothing");
+    let listing = String::from_utf8_lossy(&dry.stdout).into_owned();
+    assert_eq!(
+        listing.trim(),
+        format!("update\tdashboard\tmode.{token}"),
+        "{listing}"
+    );
+    let output = push(&sb, &out, &[]);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains(": 0 created, 1 updated,"),
+        "{}",
+        stderr(&output)
+    );
+    let d = &entities(&sb, EntityKind::Dashboard)[&format!("mode.{token}")];
+    assert_eq!(d["displayName"], "Renamed in Mode");
 }
 
 #[test]
