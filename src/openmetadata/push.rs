@@ -230,8 +230,9 @@ pub async fn lookup_owners(
         .collect();
     let found: Vec<Result<(String, Option<Value>)>> = futures::stream::iter(emails)
         .map(|email| async move {
-            let name = email.split('@').next().unwrap_or(email);
-            let url = client.url(&["users", "name", name], &[]);
+            // A user's FQN is its name, quoted when it holds a `.` (`"ann.lee"`).
+            let name = super::fqn::quote(email.split('@').next().unwrap_or(email));
+            let url = client.url(&["users", "name", &name], &[]);
             let answer = client.call(Method::GET, url, None).await?;
             let same = answer
                 .body

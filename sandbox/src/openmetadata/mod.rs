@@ -285,7 +285,10 @@ fn answer(
     match (method.as_str(), segments) {
         ("PUT", ["lineage"]) => entities.add_lineage(body),
         ("GET", ["tables", "name", fqn]) => found(entities.tables.get(*fqn), "table", fqn),
-        ("GET", ["users", "name", name]) => found(entities.users.get(*name), "user", name),
+        ("GET", ["users", "name", name]) => {
+            let unquoted = name.trim_matches('"');
+            found(entities.users.get(unquoted), "user", name)
+        }
         _ => match EntityKind::split(segments) {
             Some((kind, [])) if method == Method::PUT => entities.put(kind, body),
             Some((kind, [])) if method == Method::GET => {
