@@ -27,6 +27,9 @@ pub mod settings;
 pub mod signal;
 pub mod upload;
 
+#[cfg(test)]
+mod proptests;
+
 pub use error::{Error, Result};
 
 /// The version both binaries print: the crate version and the commit they

@@ -31,6 +31,10 @@ use std::time::Duration;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use tokio::time::Instant;
 
+/// The longest pause a 429 imposes on the whole client (one hour): a longer
+/// `Retry-After` fails its request instead (see [`crate::http::retry`]).
+const MAX_PAUSE: Duration = Duration::from_secs(3600);
+
 /// The safety margin on the pacing interval (2 %).
 const MARGIN: f64 = 1.02;
 
@@ -173,7 +177,11 @@ impl Pacer {
     /// Stops all request starts for `wait` (a 429's `Retry-After`, or one window).
     pub fn pause_for(&self, wait: Option<Duration>) {
         let mut state = self.lock();
-        let until = Instant::now() + wait.unwrap_or(state.limit.window);
+        // Bounded: an absurd Retry-After (10^19 s) fails its request in the
+        // retry loop; here it must not overflow the clock.
+        let wait = wait.unwrap_or(state.limit.window).min(MAX_PAUSE);
+        let now = Instant::now();
+        let until = now.checked_add(wait).unwrap_or(now);
         if state.paused_until.is_none_or(|u| u < until) {
             state.paused_until = Some(until);
             // A 429 means the pace was too high for the server's view of the

@@ -1,6 +1,7 @@
 mod extract;
 mod extract_errors;
 mod extract_faults;
+mod hostile;
 mod openmetadata;
 mod operator;
 mod settings;
