@@ -141,106 +141,134 @@ pub fn chart_type(mode: Option<&str>) -> &'static str {
 
 /// Maps a run's rows for the dashboard service `service`.
 pub fn map_run(rows: &RunRows, service: &str, db_services: &DbServices) -> Mapped {
-    let projects: HashMap<&str, &str> = rows
-        .collections
-        .iter()
-        .filter_map(|c| Some((c.token.as_str(), c.name.as_deref()?)))
-        .collect();
-    let origins: HashMap<&str, String> = rows
-        .reports
-        .iter()
-        .filter_map(|r| Some((r.token.as_str(), origin(r.web_url.as_deref()?)?)))
-        .collect();
+    let ctx = Context::new(rows, service);
+    let charts = ctx.charts();
+    let (data_models, models_of, sql_of) = ctx.data_models();
+    let dashboards = ctx.dashboards(&charts, models_of);
     let mut mapped = Mapped {
-        charts: rows
-            .charts
-            .iter()
-            .map(|c| chart_entity(c, service, origins.get(c.report_token.as_str())))
-            .collect(),
+        charts,
+        data_models,
+        dashboards,
         ..Mapped::default()
     };
-    let mut models_of: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
-    let mut sql_of: HashMap<String, Option<String>> = HashMap::new();
-    let report_urls: HashMap<&str, Option<&str>> = rows
-        .reports
-        .iter()
-        .map(|r| (r.token.as_str(), r.web_url.as_deref()))
-        .collect();
-    let report_projects: HashMap<&str, Option<&str>> = rows
-        .reports
-        .iter()
-        .map(|r| {
-            (
-                r.token.as_str(),
-                space_name(&projects, r.space_token.as_deref()),
-            )
-        })
-        .collect();
-    for q in &rows.queries {
-        let url = report_urls.get(q.report_token.as_str()).copied().flatten();
-        let project = report_projects
-            .get(q.report_token.as_str())
-            .copied()
-            .flatten();
-        let entity = data_model_entity(q, service, url, project);
-        models_of
-            .entry(q.report_token.as_str())
-            .or_default()
-            .insert(entity.fqn.clone());
-        sql_of.insert(entity.fqn.clone(), q.raw_query.clone());
-        mapped.data_models.push(entity);
-    }
-    for d in &rows.datasets {
-        let project = space_name(&projects, d.space_token.as_deref());
-        for q in &d.queries {
-            let entity = data_model_entity(q, service, d.web_url.as_deref(), project);
-            for importer in &d.imported_by {
-                models_of
-                    .entry(importer.as_str())
-                    .or_default()
-                    .insert(entity.fqn.clone());
-            }
-            sql_of.insert(entity.fqn.clone(), q.raw_query.clone());
-            mapped.data_models.push(entity);
-        }
-    }
-    let mut charts_of: BTreeMap<&str, Vec<String>> = BTreeMap::new();
-    for (c, e) in rows.charts.iter().zip(&mapped.charts) {
-        charts_of
-            .entry(c.report_token.as_str())
-            .or_default()
-            .push(e.fqn.clone());
-    }
-    for r in &rows.reports {
-        let charts = charts_of.remove(r.token.as_str()).unwrap_or_default();
-        let models: Vec<String> = models_of
-            .remove(r.token.as_str())
-            .map(|s| s.into_iter().collect())
-            .unwrap_or_default();
-        let body = object([
-            ("name", Some(json!(r.token))),
-            ("displayName", r.name.clone().map(Value::from)),
-            ("description", non_empty(r.description.as_deref())),
-            ("sourceUrl", r.web_url.clone().map(Value::from)),
-            (
-                "project",
-                space_name(&projects, r.space_token.as_deref()).map(Value::from),
-            ),
-            ("charts", Some(json!(charts))),
-            ("dataModels", Some(json!(models))),
-            ("service", Some(json!(service))),
-        ]);
-        mapped.dashboards.push(DashboardPlan {
-            entity: Entity {
-                kind: Kind::Dashboard,
-                fqn: fqn::dashboard(service, &r.token),
-                body,
-            },
-            owner_email: r.creator_email.clone().filter(|e| e.contains('@')),
-        });
-    }
     map_lineage(rows, service, db_services, &sql_of, &mut mapped);
     mapped
+}
+
+/// Data model FQNs per report token (its own and its datasets').
+type ModelsOf<'a> = BTreeMap<&'a str, BTreeSet<String>>;
+
+/// What the mapping of one run looks up.
+struct Context<'a> {
+    rows: &'a RunRows,
+    service: &'a str,
+    /// Collection token → name.
+    projects: HashMap<&'a str, &'a str>,
+    /// Report token → report.
+    reports: HashMap<&'a str, &'a super::rows::ReportRow>,
+}
+
+impl<'a> Context<'a> {
+    fn new(rows: &'a RunRows, service: &'a str) -> Context<'a> {
+        Context {
+            rows,
+            service,
+            projects: rows
+                .collections
+                .iter()
+                .filter_map(|c| Some((c.token.as_str(), c.name.as_deref()?)))
+                .collect(),
+            reports: rows.reports.iter().map(|r| (r.token.as_str(), r)).collect(),
+        }
+    }
+
+    fn project(&self, space: Option<&str>) -> Option<&'a str> {
+        space.and_then(|s| self.projects.get(s).copied())
+    }
+
+    fn charts(&self) -> Vec<Entity> {
+        self.rows
+            .charts
+            .iter()
+            .map(|c| {
+                let report = self.reports.get(c.report_token.as_str());
+                let origin = report.and_then(|r| origin(r.web_url.as_deref()?));
+                chart_entity(c, self.service, origin.as_ref())
+            })
+            .collect()
+    }
+
+    /// Report and dataset queries, which dashboards hold them, and their SQL.
+    fn data_models(&self) -> (Vec<Entity>, ModelsOf<'a>, HashMap<String, Option<String>>) {
+        let (mut models, mut of, mut sql) = (Vec::new(), ModelsOf::new(), HashMap::new());
+        for q in &self.rows.queries {
+            let report = self.reports.get(q.report_token.as_str());
+            let url = report.and_then(|r| r.web_url.as_deref());
+            let project = report.and_then(|r| self.project(r.space_token.as_deref()));
+            let entity = data_model_entity(q, self.service, url, project);
+            of.entry(q.report_token.as_str())
+                .or_default()
+                .insert(entity.fqn.clone());
+            sql.insert(entity.fqn.clone(), q.raw_query.clone());
+            models.push(entity);
+        }
+        for d in &self.rows.datasets {
+            let project = self.project(d.space_token.as_deref());
+            for q in &d.queries {
+                let entity = data_model_entity(q, self.service, d.web_url.as_deref(), project);
+                for importer in &d.imported_by {
+                    of.entry(importer.as_str())
+                        .or_default()
+                        .insert(entity.fqn.clone());
+                }
+                sql.insert(entity.fqn.clone(), q.raw_query.clone());
+                models.push(entity);
+            }
+        }
+        (models, of, sql)
+    }
+
+    fn dashboards(&self, charts: &[Entity], mut models_of: ModelsOf<'a>) -> Vec<DashboardPlan> {
+        let mut charts_of: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+        for (c, e) in self.rows.charts.iter().zip(charts) {
+            charts_of
+                .entry(c.report_token.as_str())
+                .or_default()
+                .push(e.fqn.clone());
+        }
+        self.rows
+            .reports
+            .iter()
+            .map(|r| {
+                let charts = charts_of.remove(r.token.as_str()).unwrap_or_default();
+                let models: Vec<String> = models_of
+                    .remove(r.token.as_str())
+                    .map(|s| s.into_iter().collect())
+                    .unwrap_or_default();
+                let body = object([
+                    ("name", Some(json!(r.token))),
+                    ("displayName", r.name.clone().map(Value::from)),
+                    ("description", non_empty(r.description.as_deref())),
+                    ("sourceUrl", r.web_url.clone().map(Value::from)),
+                    (
+                        "project",
+                        self.project(r.space_token.as_deref()).map(Value::from),
+                    ),
+                    ("charts", Some(json!(charts))),
+                    ("dataModels", Some(json!(models))),
+                    ("service", Some(json!(self.service))),
+                ]);
+                DashboardPlan {
+                    entity: Entity {
+                        kind: Kind::Dashboard,
+                        fqn: fqn::dashboard(self.service, &r.token),
+                        body,
+                    },
+                    owner_email: r.creator_email.clone().filter(|e| e.contains('@')),
+                }
+            })
+            .collect()
+    }
 }
 
 fn map_lineage(
@@ -375,10 +403,6 @@ pub fn lineage_body(table_id: &str, data_model_id: &str, sql: Option<&str>) -> V
             "lineageDetails": details,
         }
     })
-}
-
-fn space_name<'a>(projects: &HashMap<&str, &'a str>, space: Option<&str>) -> Option<&'a str> {
-    space.and_then(|s| projects.get(s).copied())
 }
 
 fn non_empty(text: Option<&str>) -> Option<Value> {
