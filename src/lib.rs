@@ -19,6 +19,7 @@ pub mod extract;
 pub mod http;
 pub mod lineage;
 pub mod logging;
+pub mod metrics;
 pub mod mode;
 pub mod openmetadata;
 pub mod output;

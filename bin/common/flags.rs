@@ -1,10 +1,14 @@
 //! Flags both binaries share, with the same spellings and rules: the network
-//! options and the logging options. Included by each binary's `cli.rs`.
+//! options, the logging options and `--metrics-file`. Included by each
+//! binary's `cli.rs`.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::ValueEnum;
+use mode_extractor::ExitCode;
 use mode_extractor::logging::{LogFormat, LogOptions};
+use mode_extractor::metrics::{Recorder, Tool};
 use mode_extractor::settings::limits::{self, NetOptions};
 
 /// The network flags both binaries share (same spellings, same rules).
@@ -82,6 +86,32 @@ impl LogFlags {
                 Format::Json => LogFormat::Json,
             },
         }
+    }
+}
+
+/// `--metrics-file`, shared by both binaries (see `mode_extractor::metrics`).
+#[derive(Debug, clap::Args)]
+pub struct MetricsFlags {
+    /// After the run, successful or not, write its metrics to this file
+    /// (Prometheus text format, replaced atomically: for node_exporter's
+    /// textfile collector); its directory must exist
+    #[arg(long, value_name = "PATH")]
+    pub metrics_file: Option<PathBuf>,
+}
+
+impl MetricsFlags {
+    /// A recorder whose clock starts now, when `--metrics-file` is given.
+    pub fn start(&self, tool: Tool) -> mode_extractor::Result<Option<Recorder>> {
+        let path = self.metrics_file.as_deref();
+        path.map(|p| Recorder::start(p, tool)).transpose()
+    }
+}
+
+/// Writes the metrics of a run that ended with `code`; a failure to write them
+/// is a warning, never a change of the run's exit code.
+pub fn finish_metrics(metrics: Option<Recorder>, code: ExitCode) {
+    if let Some(Err(err)) = metrics.map(|m| m.finish(code)) {
+        tracing::warn!("metrics not written: {err}");
     }
 }
 

@@ -13,7 +13,7 @@ use mode_extractor::extract::{Action, ExtractOptions, Filters};
 use mode_extractor::logging::LogOptions;
 use mode_extractor::settings::limits;
 
-use crate::flags::{GenerateFlags, LogFlags, NetFlags};
+use crate::flags::{GenerateFlags, LogFlags, MetricsFlags, NetFlags};
 use mode_extractor::ExitCode;
 use regex::Regex;
 
@@ -137,6 +137,9 @@ pub struct Cli {
 
     #[command(flatten)]
     pub generate: GenerateFlags,
+
+    #[command(flatten)]
+    metrics: MetricsFlags,
 }
 
 fn after_help() -> String {
@@ -149,6 +152,11 @@ fn after_help() -> String {
 }
 
 impl Cli {
+    /// `--metrics-file`.
+    pub fn metrics(&self) -> &MetricsFlags {
+        &self.metrics
+    }
+
     /// Log settings, needed before anything else.
     pub fn log_options(&self) -> LogOptions {
         self.log.options()

@@ -9,6 +9,7 @@ use std::path::Path;
 use std::process::ExitCode as ProcessExit;
 
 use mode_extractor::extract::{Action, ExtractConfig};
+use mode_extractor::metrics::{Recorder, Tool};
 use mode_extractor::settings::Layers;
 use mode_extractor::{Error, ExitCode, extract, logging};
 
@@ -23,33 +24,46 @@ fn main() -> ProcessExit {
         }
     }
     logging::init(cli.log_options());
+    let mut metrics = match cli.metrics().start(Tool::Extract) {
+        Ok(metrics) => metrics,
+        Err(err) => return fail(&err).into(),
+    };
     let config = Layers::from_process(cli.flags(), Path::new("."))
         .and_then(|layers| ExtractConfig::resolve(&layers, cli.options()));
-    let code = match config.and_then(run) {
-        Ok(code) => code,
-        Err(err) => {
-            logging::fatal("extract-mode", &err, err.exit_code().code());
-            err.exit_code()
+    let outcome = config.and_then(|config| {
+        if !matches!(config.action, Action::Run) {
+            metrics = None; // --dry-run, --check: not a run to report
         }
-    };
+        if let Some(m) = metrics.as_mut() {
+            m.label("workspace", &config.mode.workspace);
+        }
+        run(&config, metrics.as_mut())
+    });
+    let code = outcome.unwrap_or_else(|err| fail(&err));
+    flags::finish_metrics(metrics, code);
     code.into()
 }
 
-fn run(config: ExtractConfig) -> Result<ExitCode, Error> {
+fn fail(err: &Error) -> ExitCode {
+    logging::fatal("extract-mode", err, err.exit_code().code());
+    err.exit_code()
+}
+
+fn run(config: &ExtractConfig, metrics: Option<&mut Recorder>) -> Result<ExitCode, Error> {
     let runtime = tokio::runtime::Runtime::new()
         .map_err(|e| Error::Internal(format!("cannot start the async runtime: {e}")))?;
     runtime.block_on(async {
         tokio::select! {
-            code = act(&config) => code,
+            code = act(config, metrics) => code,
             () = mode_extractor::signal::shutdown() => Err(Error::Interrupted),
         }
     })
 }
 
 /// Runs the action the flags asked for.
-async fn act(config: &ExtractConfig) -> Result<ExitCode, Error> {
+async fn act(config: &ExtractConfig, metrics: Option<&mut Recorder>) -> Result<ExitCode, Error> {
     match config.action {
-        Action::Run => extract_run(config).await,
+        Action::Run => extract_run(config, metrics).await,
         Action::DryRun => {
             let plan = extract::preview::plan(config).await?;
             print!("{plan}");
@@ -68,8 +82,14 @@ async fn act(config: &ExtractConfig) -> Result<ExitCode, Error> {
     }
 }
 
-async fn extract_run(config: &ExtractConfig) -> Result<ExitCode, Error> {
+async fn extract_run(
+    config: &ExtractConfig,
+    metrics: Option<&mut Recorder>,
+) -> Result<ExitCode, Error> {
     let report = extract::run(config).await?;
+    if let Some(m) = metrics {
+        m.extract(&report, &config.output);
+    }
     let (calls, retries, limited) = report.api;
     tracing::info!(
         ts = report.ts,

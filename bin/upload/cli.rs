@@ -9,7 +9,7 @@ use mode_extractor::logging::LogOptions;
 use mode_extractor::settings::limits::{self, NetOptions};
 use mode_extractor::upload::{Options, settings as vars};
 
-use crate::flags::{GenerateFlags, LogFlags, NetFlags};
+use crate::flags::{GenerateFlags, LogFlags, MetricsFlags, NetFlags};
 
 const ABOUT: &str = "Push a file or a run directory to the catalog's ingest endpoint \
 (drop-in for castor-upload).";
@@ -99,6 +99,9 @@ pub struct Cli {
 
     #[command(flatten)]
     pub generate: GenerateFlags,
+
+    #[command(flatten)]
+    metrics: MetricsFlags,
 }
 
 fn after_help() -> String {
@@ -109,6 +112,11 @@ fn after_help() -> String {
 }
 
 impl Cli {
+    /// `--metrics-file`.
+    pub fn metrics(&self) -> &MetricsFlags {
+        &self.metrics
+    }
+
     /// How to log.
     pub fn log_options(&self) -> LogOptions {
         self.log.options()

@@ -8,6 +8,7 @@ mod om;
 
 use std::path::Path;
 
+use mode_extractor::metrics::Tool;
 use mode_extractor::settings::Layers;
 use mode_extractor::upload::{self, UploadConfig, UploadReport};
 use mode_extractor::{Error, ExitCode, logging};
@@ -24,22 +25,44 @@ fn main() -> std::process::ExitCode {
     }
     logging::init(cli.log_options());
     if cli.om.target == om::TargetKind::Openmetadata {
+        if cli.metrics().metrics_file.is_some() {
+            let err = Error::Config(
+                "--metrics-file is not supported with --target openmetadata yet".into(),
+            );
+            return fail(&err).into();
+        }
         let mut flags = cli.flags();
         flags.extend(cli.om.flags());
         return om::run(flags, cli.options(), cli.net()).into();
     }
+    let mut metrics = match cli.metrics().start(Tool::Upload) {
+        Ok(metrics) => metrics,
+        Err(err) => return fail(&err).into(),
+    };
     let config = Layers::from_process(cli.flags(), Path::new("."))
         .and_then(|layers| UploadConfig::resolve(&layers, cli.options(), cli.net()));
     let outcome = config.and_then(|config| {
+        if config.options.dry_run {
+            metrics = None; // nothing is sent: not a run to report
+        }
+        if let Some(m) = metrics.as_mut() {
+            m.label("source_id", &config.source_id.to_string());
+        }
         let runtime = tokio::runtime::Runtime::new()
             .map_err(|e| Error::Internal(format!("cannot start the async runtime: {e}")))?;
         runtime.block_on(interruptible(&config))
     });
-    match outcome {
-        Ok(report) => finish(&report),
+    let code = match outcome {
+        Ok(report) => {
+            if let Some(m) = metrics.as_mut() {
+                m.upload(&report);
+            }
+            finish(&report)
+        }
         Err(err) => fail(&err),
-    }
-    .into()
+    };
+    flags::finish_metrics(metrics, code);
+    code.into()
 }
 
 async fn interruptible(config: &UploadConfig) -> mode_extractor::Result<UploadReport> {

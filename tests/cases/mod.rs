@@ -2,6 +2,7 @@ mod extract;
 mod extract_errors;
 mod extract_faults;
 mod hostile;
+mod metrics;
 mod openmetadata;
 mod operator;
 mod settings;
