@@ -21,6 +21,7 @@ pub mod lineage;
 pub mod logging;
 pub mod metrics;
 pub mod mode;
+pub mod openmetadata;
 pub mod output;
 pub mod progress;
 pub mod settings;

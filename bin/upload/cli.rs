@@ -93,6 +93,9 @@ pub struct Cli {
     retry_initial_delay_ms: Option<u64>,
     #[command(flatten)]
     log: LogFlags,
+    /// `--target` and the OpenMetadata target's flags.
+    #[command(flatten)]
+    pub om: crate::om::OmFlags,
 
     #[command(flatten)]
     pub generate: GenerateFlags,

@@ -4,6 +4,7 @@
 mod cli;
 #[path = "../common/flags.rs"]
 mod flags;
+mod om;
 
 use std::path::Path;
 
@@ -23,6 +24,17 @@ fn main() -> std::process::ExitCode {
         }
     }
     logging::init(cli.log_options());
+    if cli.om.target == om::TargetKind::Openmetadata {
+        if cli.metrics().metrics_file.is_some() {
+            let err = Error::Config(
+                "--metrics-file is not supported with --target openmetadata yet".into(),
+            );
+            return fail(&err).into();
+        }
+        let mut flags = cli.flags();
+        flags.extend(cli.om.flags());
+        return om::run(flags, cli.options(), cli.net()).into();
+    }
     let mut metrics = match cli.metrics().start(Tool::Upload) {
         Ok(metrics) => metrics,
         Err(err) => return fail(&err).into(),

@@ -34,6 +34,7 @@ mod hostile;
 mod ingest;
 mod limiter;
 mod mode_api;
+pub mod openmetadata;
 mod replay;
 mod respond;
 mod route;

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::response::{IntoResponse, Json, Response};
-use axum::routing::{get, post};
+use axum::routing::{any, get, post};
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use tokio::net::{TcpListener, TcpStream};
@@ -67,6 +67,7 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/_sandbox/stats", get(stats))
         .route("/_sandbox/received", get(received))
         .route("/_sandbox/reset", post(reset))
+        .route("/openmetadata/{*rest}", any(super::openmetadata::handle))
         .route("/_sandbox/advance", post(advance))
         .fallback(dispatch)
         .layer(DefaultBodyLimit::disable())

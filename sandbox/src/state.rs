@@ -54,6 +54,7 @@ pub(crate) struct Shared {
     /// The generated workspace's model for simulated days (`None` in replay).
     day: Mutex<Option<generate::day::Model>>,
     pub(crate) ingest_dir: PathBuf,
+    pub(crate) openmetadata: super::openmetadata::OmState,
     stats: Mutex<StatsState>,
     mode_faults: Mutex<FaultState>,
     ingest_faults: Mutex<FaultState>,
@@ -106,8 +107,10 @@ impl Shared {
             .rate_limit
             .as_ref()
             .map_or(Duration::from_secs(10), |r| r.window);
+        let openmetadata = super::openmetadata::OmState::new(&truth);
         let served = Served::new(truth, store);
         Ok(Shared {
+            openmetadata,
             served: RwLock::new(Arc::new(served)),
             day: Mutex::new(model),
             ingest_dir,

@@ -4,6 +4,7 @@ mod extract_faults;
 mod hostile;
 mod incremental;
 mod metrics;
+mod openmetadata;
 mod operator;
 mod run_directory;
 mod settings;
