@@ -34,7 +34,7 @@ use std::path::Path;
 pub use config::{DbServices, OmConfig};
 pub use report::{Change, OmReport};
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::output::{DirLock, LockMode};
 use crate::upload::Ledger;
 
@@ -50,7 +50,7 @@ use rows::{ChangeRow, RunRows, file_name, read_rows};
 /// exhausted). An entity OpenMetadata refuses is not fatal: it is in
 /// [`OmReport::failures`].
 pub async fn run(config: &OmConfig) -> Result<OmReport> {
-    let _lock = acquire(&config.dir, config.lock_timeout).await?;
+    let _lock = DirLock::acquire(&config.dir, LockMode::Shared, config.lock_timeout).await?;
     let ledger = if config.dry_run {
         Ledger::load(&config.dir)
     } else {
@@ -113,11 +113,4 @@ fn read_changes(dir: &Path, pending: &[runs::Run]) -> Result<Vec<ChangeRow>> {
         }
     }
     Ok(all)
-}
-
-async fn acquire(dir: &Path, timeout: Option<std::time::Duration>) -> Result<DirLock> {
-    let dir = dir.to_owned();
-    tokio::task::spawn_blocking(move || DirLock::acquire(&dir, LockMode::Shared, timeout))
-        .await
-        .map_err(|e| Error::Internal(format!("lock task failed: {e}")))?
 }

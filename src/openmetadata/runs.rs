@@ -77,13 +77,6 @@ pub fn select(config: &OmConfig, dir: &Path, ledger: &Ledger) -> Result<Selectio
         match verify_run(dir, &run)? {
             Err(reason) => out.refused.push(reason),
             Ok(v) => {
-                if v.unchecked {
-                    tracing::warn!(
-                        "{}: the summary lists no files (castor summary?); run {} is pushed unchecked",
-                        v.summary.name,
-                        v.ts
-                    );
-                }
                 let done = ledger.acknowledged(&v.summary, &scope).is_some();
                 if done && !config.force {
                     out.already.push(v.ts);
