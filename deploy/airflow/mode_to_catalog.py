@@ -50,7 +50,7 @@ log = logging.getLogger(__name__)
 # The tools' documented exit codes (README, "Exit codes").
 ITEM_PROBLEMS = 3
 # Usage, 401, 403, workspace not found, run refused by upload, --strict.
-NOT_RETRYABLE = {2, 4, 5, 6, 10, 12}
+NOT_RETRYABLE = {2, 4, 5, 6, 10, 12, 13}
 
 
 def _paths() -> dict[str, str]:

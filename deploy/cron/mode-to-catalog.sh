@@ -32,7 +32,7 @@ bin=${MODE_EXTRACTOR_BIN:-/usr/local/bin}
 logfile=${MODE_EXTRACTOR_LOG:-$home/mode-to-catalog.log}
 output=$home/catalog
 metrics=$home/metrics
-mkdir -p "$output" "$metrics" || exit 11
+mkdir -p "$metrics" || exit 11   # the output directory is left to extract-mode (it creates it 0700)
 
 export CASTOR_OUTPUT_DIRECTORY="$output"
 export CASTOR_UPLOADER_DIRECTORY_PATH="$output"
@@ -58,7 +58,7 @@ fail() {
 # Exit codes a rerun cannot fix: a setting, credentials, a refused run, --strict.
 advice() {
   case $1 in
-    2 | 4 | 5 | 6 | 10 | 12) echo "fix the settings or credentials before the next run" ;;
+    2 | 4 | 5 | 6 | 10 | 12 | 13) echo "fix the settings or credentials before the next run" ;;
     *) echo "the next scheduled run retries" ;;
   esac
 }

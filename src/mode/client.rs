@@ -336,7 +336,12 @@ impl ModeClient {
             status == StatusCode::TOO_MANY_REQUESTS || error.id.as_deref() == Some("rate_limited");
         if rate_limited {
             ApiCounters::bump(&self.inner.counters.rate_limited);
-            self.inner.pacer.pause_for(retry_after);
+            // A Retry-After past the cap fails this request at once (and so the
+            // run): pausing every other request for it would only hold that
+            // failure behind them (order-keeping streams wait for each other).
+            if retry_after.is_none_or(|w| w <= self.inner.retry.max_retry_after) {
+                self.inner.pacer.pause_for(retry_after);
+            }
         }
         let gone: &[u16] = match scope {
             Scope::Item => &[403, 404],

@@ -158,3 +158,56 @@ fn a_signal_during_a_lock_wait_is_honoured_at_once() {
     drop(held);
     assert_eq!(sb.stats().total, 0);
 }
+
+#[test]
+fn a_signal_during_the_write_phase_leaves_no_partial_file_and_no_summary() {
+    let sb = sandbox(mode_sandbox::SandboxConfig {
+        collections: 20,
+        reports: 2000,
+        seed: 5,
+        ..mode_sandbox::SandboxConfig::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let mut child = extract_std(&sb, &out)
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // The first file (the data sources) is renamed into place when the write
+    // phase starts; the lineage and the rest follow.
+    let started = std::time::Instant::now();
+    while !std::fs::read_dir(&out).is_ok_and(|rd| {
+        rd.flatten().any(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .ends_with("-datasource.json")
+        })
+    }) {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(120),
+            "no write phase"
+        );
+        if child.try_wait().unwrap().is_some() {
+            panic!("the run ended before its write phase was seen");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    let signalled = std::time::Instant::now();
+    let code = terminate(&mut child);
+    let took = signalled.elapsed();
+    eprintln!("write-phase signal: exit {code:?} after {took:?}");
+    if code == Some(0) {
+        // The write phase finished before the signal landed: nothing to check.
+        return;
+    }
+    assert_eq!(code, Some(130));
+    assert!(took < std::time::Duration::from_secs(1), "took {took:?}");
+    assert!(summaries(&out).is_empty());
+    let temps: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".tmp-") && !n.starts_with(".tmp-store"))
+        .collect();
+    assert!(temps.is_empty(), "{temps:?}");
+}

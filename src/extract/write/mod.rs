@@ -95,15 +95,22 @@ pub fn writers<'a>(run: &'a RunContext<'a>) -> Result<Vec<Box<dyn Writer + 'a>>>
 /// Streams the run's store through the run's writers and returns every
 /// file written, summary last.
 ///
+/// This is synchronous work that does not yield, so it polls
+/// [`crate::signal::check`] at every row and before every file is finished:
+/// a SIGTERM mid-write stops it within a row, the unfinished temporary files
+/// are dropped (removed), and no summary is written.
+///
 /// # Errors
-/// The first writer error.
+/// The first writer error; [`crate::Error::Interrupted`] after a signal.
 pub fn write_run(run: &RunContext<'_>) -> Result<Vec<FileRecord>> {
     let mut writers = writers(run)?;
     stream::each_row(run.store, &run.config.assets, &mut |row| {
+        crate::signal::check()?;
         writers.iter_mut().try_for_each(|w| w.row(&row))
     })?;
     let mut written = Written::default();
     for writer in writers {
+        crate::signal::check()?;
         writer.finish(&mut written)?;
     }
     Ok(written.files)
