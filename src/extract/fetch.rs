@@ -484,7 +484,7 @@ fn call_counter(client: &ModeClient) -> CallCounter {
     std::sync::Arc::new(move || client.counters().snapshot().0)
 }
 
-/// What a report listing says about imported datasets (mode-api.md §2 note 8).
+/// What a report listing says about imported datasets (the listing sends `has_imported_datasets`, the detail `imported_datasets`).
 fn imports_of(report: &Value) -> Imports {
     if report.get("imported_datasets").is_some_and(Value::is_array) {
         return Imports::Known(import_tokens(report));

@@ -197,7 +197,7 @@ impl QueryRow {
 ///
 /// Title and type come from `view_vegas` (`title`, `chartType`), or from the
 /// legacy `view` (`chartTitle`, `selectedChart`) when `view_vegas` is empty
-/// (both shapes: `shared/mode-recorded/charts.json`, mode-api.md §5);
+/// (both shapes: `fixtures/mode-recorded/charts.json`);
 /// `web_path` is `_links.report_viz_web.href`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]

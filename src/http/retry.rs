@@ -126,6 +126,36 @@ pub enum Attempt<T> {
     Fatal(Error),
 }
 
+impl<T> Attempt<T> {
+    /// A request that failed in transport (no HTTP status): [`Attempt::Retry`]
+    /// when [`transport_reason`] says asking again may help, else
+    /// [`Attempt::Fatal`]; the error is [`Error::Unreachable`], with any
+    /// secret the reason echoes blanked by `redactor`.
+    pub fn transport(
+        url: &url::Url,
+        attempts: u32,
+        err: &reqwest::Error,
+        redactor: &super::redact::Redactor,
+    ) -> Attempt<T> {
+        let (transient, reason) = transport_reason(err);
+        let reason = redactor.redact(&reason);
+        let error = Error::Unreachable {
+            url: url.to_string(),
+            attempts,
+            reason: reason.clone(),
+        };
+        if transient {
+            Attempt::Retry {
+                reason,
+                retry_after: None,
+                error,
+            }
+        } else {
+            Attempt::Fatal(error)
+        }
+    }
+}
+
 /// Runs `attempt` (given the 1-based attempt number) until it is done, fatal,
 /// or the retries of `policy` run out, sleeping between attempts as the module
 /// documentation says. `what` names the request in log lines (never a secret);

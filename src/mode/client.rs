@@ -30,7 +30,7 @@ use crate::http::body::{BodyError, read_capped};
 use crate::http::pace::Pacer;
 use crate::http::redact::Redactor;
 use crate::http::retry::{Attempt, Verdict, judge, retry_after_header, with_retries};
-use crate::http::{RetryPolicy, client_builder, transport_reason};
+use crate::http::{RetryPolicy, client_builder};
 
 /// What a 403 or 404 means for a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -304,14 +304,16 @@ impl ModeClient {
             .await;
         let response = match sent {
             Ok(r) => r,
-            Err(e) => return self.transport(url, number, &e),
+            Err(e) => return Attempt::transport(url, number, &e, &self.inner.redactor),
         };
         let status = response.status();
         self.observe_rate_headers(response.headers(), ours);
         let retry_after = retry_after_header(response.headers());
         let body = match read_capped(response, inner.max_body).await {
             Ok(b) => b,
-            Err(BodyError::Transport(e)) => return self.transport(url, number, &e),
+            Err(BodyError::Transport(e)) => {
+                return Attempt::transport(url, number, &e, &self.inner.redactor);
+            }
             Err(BodyError::TooLarge { limit }) => {
                 return Attempt::Fatal(Error::Decode {
                     url: url.to_string(),
@@ -402,25 +404,6 @@ impl ModeClient {
                 attempts,
                 message,
             },
-        }
-    }
-
-    fn transport(&self, url: &Url, attempts: u32, err: &reqwest::Error) -> Attempt<Fetched<Value>> {
-        let (transient, reason) = transport_reason(err);
-        let reason = self.inner.redactor.redact(&reason);
-        let error = Error::Unreachable {
-            url: url.to_string(),
-            attempts,
-            reason: reason.clone(),
-        };
-        if transient {
-            Attempt::Retry {
-                reason,
-                retry_after: None,
-                error,
-            }
-        } else {
-            Attempt::Fatal(error)
         }
     }
 

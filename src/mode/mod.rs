@@ -1,6 +1,6 @@
 //! Mode's REST API: the HTTP client, HAL helpers and pagination.
 //!
-//! Paths follow Mode's API reference (see `shared/mode-api.md` §2): everything
+//! Paths follow Mode's API reference: everything
 //! lives under `{host}/api/`, lists are HAL documents with the items under
 //! `_embedded.<key>`, single objects are bare.
 

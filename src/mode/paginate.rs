@@ -2,7 +2,7 @@
 //!
 //! Mode's spec defines an optional `_links.next_page` and `pagination
 //! {first_page, last_page, total_pages, total_count}` on list bodies, but none
-//! has been seen on a real HAL list (`shared/mode-api.md` §3, §8). So:
+//! has been seen on a real HAL list (none in `fixtures/mode-recorded`). So:
 //! - when a page carries `next_page`, it is followed (same origin only), and a
 //!   page with `pagination` but no `next_page` is the last;
 //! - otherwise a list is paged with `page` (1-based) and `per_page` (30 by

@@ -8,7 +8,7 @@ use crate::http::pace::RateLimit;
 use crate::http::{RetryPolicy, Timeouts};
 
 /// HTTP basic credentials of a Mode API token: the token is the user name, its
-/// secret the password (mode-api.md §4). Both kinds Mode issues today work:
+/// secret the password (Mode's API authentication). Both kinds Mode issues today work:
 /// Workspace API tokens (admin-created, act as a workspace admin) and Member
 /// tokens (act with the member's own access). `Debug` prints `[REDACTED]`.
 #[derive(Debug, Clone)]

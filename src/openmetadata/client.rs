@@ -27,7 +27,7 @@ use crate::error::{Error, Result};
 use crate::http::body::{BodyError, DEFAULT_MAX_BODY_BYTES, read_capped};
 use crate::http::redact::Redactor;
 use crate::http::retry::{Attempt, Verdict, judge, retry_after_header, with_retries};
-use crate::http::{RetryPolicy, client_builder, transport_reason};
+use crate::http::{RetryPolicy, client_builder};
 
 /// What to do about a refused JWT.
 pub const UNAUTHORIZED_HINT: &str =
@@ -164,7 +164,7 @@ impl OmClient {
         }
         let response = match request.send().await {
             Ok(response) => response,
-            Err(err) => return self.transport(url, number, &err),
+            Err(err) => return Attempt::transport(url, number, &err, &self.redactor),
         };
         let status = response.status();
         let retry_after = retry_after_header(response.headers());
@@ -175,7 +175,9 @@ impl OmClient {
             .map(str::to_owned);
         let bytes = match read_capped(response, DEFAULT_MAX_BODY_BYTES).await {
             Ok(bytes) => bytes,
-            Err(BodyError::Transport(err)) => return self.transport(url, number, &err),
+            Err(BodyError::Transport(err)) => {
+                return Attempt::transport(url, number, &err, &self.redactor);
+            }
             Err(BodyError::TooLarge { limit }) => {
                 return Attempt::Fatal(Error::Http {
                     url: url.to_string(),
@@ -238,25 +240,6 @@ impl OmClient {
                 message: "redirect not followed".into(),
             }),
             _ => Attempt::Done(answer),
-        }
-    }
-
-    fn transport(&self, url: &Url, attempts: u32, err: &reqwest::Error) -> Attempt<Answer> {
-        let (transient, reason) = transport_reason(err);
-        let reason = self.redactor.redact(&reason);
-        let error = Error::Unreachable {
-            url: url.to_string(),
-            attempts,
-            reason: reason.clone(),
-        };
-        if transient {
-            Attempt::Retry {
-                reason,
-                retry_after: None,
-                error,
-            }
-        } else {
-            Attempt::Fatal(error)
         }
     }
 }

@@ -40,7 +40,7 @@ use super::stream::{self, StreamCheck};
 use crate::error::{Error, Result};
 use crate::http::redact::Redactor;
 use crate::http::retry::{Attempt, Verdict, judge, retry_after_header, with_retries};
-use crate::http::{RetryPolicy, Timeouts, client_builder, transport_reason};
+use crate::http::{RetryPolicy, Timeouts, client_builder};
 use crate::progress::Progress;
 
 /// What the catalog's 401 adds.
@@ -136,7 +136,7 @@ impl Sender {
             .multipart(form);
         let outcome = match request.send().await {
             Ok(response) => self.judge(url, number, response).await,
-            Err(err) => self.transport(url, number, &err),
+            Err(err) => Attempt::transport(url, number, &err, &self.redactor),
         };
         let outcome = check.overrule(outcome);
         if !matches!(outcome, Attempt::Done(())) {
@@ -209,25 +209,6 @@ impl Sender {
                     _ => message,
                 },
             }),
-        }
-    }
-
-    fn transport(&self, url: &Url, attempts: u32, err: &reqwest::Error) -> Attempt<()> {
-        let (transient, reason) = transport_reason(err);
-        let reason = self.redactor.redact(&reason);
-        let error = Error::Unreachable {
-            url: url.to_string(),
-            attempts,
-            reason: reason.clone(),
-        };
-        if transient {
-            Attempt::Retry {
-                reason,
-                retry_after: None,
-                error,
-            }
-        } else {
-            Attempt::Fatal(error)
         }
     }
 }

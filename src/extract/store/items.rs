@@ -63,7 +63,7 @@ pub const CHART_SHIFT: u32 = 24;
 /// in their previous order.
 const KEPT_ORD: i64 = 1 << 62;
 
-/// What a report listing says about imported datasets (mode-api.md §2 note 8).
+/// What a report listing says about imported datasets (the listing sends `has_imported_datasets`, the detail `imported_datasets`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Imports {
     /// The listing carried `imported_datasets`.
