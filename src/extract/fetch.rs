@@ -126,9 +126,7 @@ impl Ctx<'_> {
             return Ok(Vec::new());
         }
         tracing::info!("Extracting {key}");
-        let items = self
-            .paged(&[self.ws, key], &[], key, Scope::Workspace)
-            .await?;
+        let items = self.paged(&[key], &[], key, Scope::Workspace).await?;
         let items = items.unwrap_or_default();
         tracing::info!("Fetched {} {key}", items.len());
         Ok(items)
@@ -219,7 +217,7 @@ impl Ctx<'_> {
         tracing::info!("Extracting collections");
         let filter = [("filter", "all".to_owned())];
         let spaces = self
-            .paged(&[self.ws, "spaces"], &filter, "spaces", Scope::Workspace)
+            .paged(&["spaces"], &filter, "spaces", Scope::Workspace)
             .await?
             .unwrap_or_default();
         let total = spaces.len();
@@ -307,7 +305,7 @@ impl Ctx<'_> {
         } else {
             "datasets"
         };
-        let segments = [self.ws, "spaces", space, plural];
+        let segments = ["spaces", space, plural];
         let list = List {
             segments: &segments,
             extra: &[],
@@ -408,7 +406,7 @@ impl Ctx<'_> {
             return Ok(true);
         }
         let token = listing.row.token();
-        let segments = [self.ws, "reports", token, "queries"];
+        let segments = ["reports", token, "queries"];
         let queries = match self.paged(&segments, &[], "queries", Scope::Item).await? {
             Ok(queries) => queries,
             Err(gone) => {
@@ -447,7 +445,7 @@ impl Ctx<'_> {
         if !with_charts || token.is_empty() {
             return Ok(true);
         }
-        let segments = [self.ws, "reports", report, "queries", token, "charts"];
+        let segments = ["reports", report, "queries", token, "charts"];
         let (charts, complete) = match self.paged(&segments, &[], "charts", Scope::Item).await? {
             Ok(charts) => (charts, true),
             Err(gone) => {
@@ -473,7 +471,7 @@ impl Ctx<'_> {
         if !wanted || token.is_empty() {
             return Ok(None);
         }
-        let url = self.client.url(&[self.ws, "reports", token], &[]);
+        let url = self.client.workspace_url(&["reports", token], &[]);
         Ok(Some(self.client.get(url, Scope::Item).await?))
     }
 }

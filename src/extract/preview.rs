@@ -213,7 +213,7 @@ pub async fn plan(config: &ExtractConfig) -> Result<Plan> {
     let pages = |n: usize| (n / page_size) as u64 + 1;
     let filter = [("filter", "all".to_owned())];
     let list = List {
-        segments: &[config.workspace(), "spaces"],
+        segments: &["spaces"],
         extra: &filter,
         key: "spaces",
         per_page: config.per_page,
@@ -247,7 +247,7 @@ pub async fn plan(config: &ExtractConfig) -> Result<Plan> {
     }
     let members = if config.assets.needs_members() {
         let list = List {
-            segments: &[config.workspace(), "memberships"],
+            segments: &["memberships"],
             extra: &[],
             key: "memberships",
             per_page: config.per_page,
@@ -282,7 +282,7 @@ async fn list_count(
     space: &str,
     kind: &str,
 ) -> Result<(usize, u64)> {
-    let segments = [config.workspace(), "spaces", space, kind];
+    let segments = ["spaces", space, kind];
     let list = List {
         segments: &segments,
         extra: &[],

@@ -60,7 +60,8 @@ pub async fn fetch_all_pages(client: &ModeClient, list: &List<'_>) -> Result<Fet
 /// A paged list to walk: where it is and how to page it.
 #[derive(Debug, Clone, Copy)]
 pub struct List<'a> {
-    /// Path segments under `/api/`, e.g. `["acme", "spaces", "tok", "reports"]`.
+    /// Path segments under `/api/{workspace}/`, e.g. `["spaces", "tok", "reports"]`
+    /// (every paged list of Mode's is workspace-scoped; the client adds the workspace).
     pub segments: &'a [&'a str],
     /// Query parameters sent with every page, e.g. `filter=all`.
     pub extra: &'a [(&'a str, String)],
@@ -134,7 +135,7 @@ pub async fn for_each_item(
         url = next;
     }
     Err(Error::Decode {
-        url: client.url(list.segments, list.extra).to_string(),
+        url: client.workspace_url(list.segments, list.extra).to_string(),
         reason: format!(
             "more than {} pages; refusing to page forever (raise --max-pages if the list is real)",
             list.max_pages
@@ -147,7 +148,7 @@ fn page_url(client: &ModeClient, list: &List<'_>, page: u32) -> url::Url {
     let mut query: Vec<(&str, String)> = list.extra.to_vec();
     query.push(("page", page.to_string()));
     query.push(("per_page", list.per_page.max(1).to_string()));
-    client.url(list.segments, &query)
+    client.workspace_url(list.segments, &query)
 }
 
 /// A list cut short: an item problem in [`Scope::Item`], fatal otherwise.
@@ -162,7 +163,7 @@ fn cut(
     match list.scope {
         Scope::Item => Ok(Err(Gone::Cut(Cut { page, items, why }))),
         Scope::Workspace => Err(Error::Decode {
-            url: client.url(list.segments, list.extra).to_string(),
+            url: client.workspace_url(list.segments, list.extra).to_string(),
             reason: format!("list cut short at page {page} after {items} item(s): {why}"),
         }),
     }
