@@ -627,3 +627,34 @@ fn every_missing_setting_is_named_at_once_and_one_file_is_refused() {
         stderr(&one_file)
     );
 }
+
+#[test]
+fn the_run_stores_confirmed_deletions_soft_delete_exactly_those_dashboards() {
+    let sb = sandbox(small_config());
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let state = dir.path().join("state.sqlite");
+    let state_arg = state.to_str().unwrap();
+    let first = extract(&sb, &out, &["--state", state_arg]);
+    assert_eq!(code(&first), 0, "{}", stderr(&first));
+    assert_eq!(code(&push(&sb, &out, &[])), 0);
+
+    let day = sb.advance_day(&mode_sandbox::DayPlan::default());
+    assert_eq!(day.deleted.len(), 2, "{day:?}");
+    let second = extract(&sb, &out, &["--state", state_arg]);
+    assert!(matches!(code(&second), 0 | 3), "{}", stderr(&second));
+    let output = push(&sb, &out, &[]);
+    assert!(matches!(code(&output), 0 | 3), "{}", stderr(&output));
+
+    let soft: BTreeSet<String> = sb
+        .om_all(EntityKind::Dashboard)
+        .into_iter()
+        .filter(|e| e["deleted"] == true)
+        .map(|e| e["fullyQualifiedName"].as_str().unwrap().to_owned())
+        .collect();
+    let want: BTreeSet<String> = day.deleted.iter().map(|t| format!("mode.{t}")).collect();
+    assert_eq!(soft, want, "exactly the reports deleted in Mode");
+    for added in &day.added {
+        assert!(entities(&sb, EntityKind::Dashboard).contains_key(&format!("mode.{added}")));
+    }
+}
