@@ -16,8 +16,8 @@
 //! | `run_exit_code` | the documented exit code ([`ExitCode`]) | always |
 //! | `run_success` | 1 for exit 0 or 3, else 0 | always |
 //! | `last_success_timestamp_seconds` | end of the last run that exited 0 or 3, Unix seconds | once a run succeeded; a failed run keeps the previous file's value |
-//! | `run_api_calls`, `run_rate_limited` | requests sent to Mode (retries included), 429 answers | extract-mode, completed runs |
-//! | `run_retries` | requests repeated after a transient failure | completed runs |
+//! | `run_api_calls`, `run_rate_limited` | requests sent to Mode (retries included), 429 answers | extract-mode, every run (a failed one too) |
+//! | `run_retries` | requests repeated after a transient failure | extract-mode every run; upload completed runs |
 //! | `run_items{asset=…}` | rows per asset file (the summary's `counts`) | extract-mode, completed runs |
 //! | `run_item_problems` | item problems (`errors_logs`) | extract-mode, completed runs |
 //! | `run_files`, `run_bytes` | files written (extract-mode) or acknowledged (upload), their bytes | completed runs |
@@ -123,7 +123,20 @@ impl Recorder {
     /// Records a completed extraction; rows per asset come from its summary
     /// in `output` (a summary that cannot be read leaves them out, with a warning).
     pub fn extract(&mut self, report: &RunReport, output: &Path) {
-        let (calls, retries, limited) = report.api;
+        self.api(report.api);
+        let problems = report.problems.len() as u64;
+        self.push(
+            "run_item_problems",
+            "Item problems (errors_logs) of the run.",
+            problems,
+        );
+        self.extract_files(report, output);
+    }
+
+    /// Records the requests made to Mode, `(calls, retries, 429s)`: from a
+    /// completed run's report, or from the client's counters when the run
+    /// failed (see [`crate::mode::ClientSettings::counters`]).
+    pub fn api(&mut self, (calls, retries, limited): (u64, u64, u64)) {
         self.push(
             "run_api_calls",
             "Requests sent to Mode, retries included.",
@@ -139,12 +152,9 @@ impl Recorder {
             "429 answers received from Mode.",
             limited,
         );
-        let problems = report.problems.len() as u64;
-        self.push(
-            "run_item_problems",
-            "Item problems (errors_logs) of the run.",
-            problems,
-        );
+    }
+
+    fn extract_files(&mut self, report: &RunReport, output: &Path) {
         let bytes = report.files.iter().map(|f| f.bytes).sum();
         self.push_files(report.files.len() as u64, bytes);
         match read_counts(&output.join(summary_file_name(report.ts))) {

@@ -37,7 +37,14 @@ fn main() -> ProcessExit {
         if let Some(m) = metrics.as_mut() {
             m.label("workspace", &config.mode.workspace);
         }
-        run(&config, metrics.as_mut())
+        let result = run(&config, metrics.as_mut());
+        if result.is_err()
+            && let Some(m) = metrics.as_mut()
+        {
+            // The run failed: its report is gone, the client's counters are not.
+            m.api(config.mode.counters.snapshot());
+        }
+        result
     });
     let code = outcome.unwrap_or_else(|err| fail(&err));
     flags::finish_metrics(metrics, code);

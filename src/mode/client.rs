@@ -129,7 +129,7 @@ struct Inner {
     slots: Semaphore,
     retry: RetryPolicy,
     max_body: u64,
-    counters: ApiCounters,
+    counters: Arc<ApiCounters>,
 }
 
 /// What Mode's message on a 401 adds: where a new token comes from.
@@ -169,7 +169,7 @@ impl ModeClient {
                 slots: Semaphore::new(settings.concurrency.max(1)),
                 retry: settings.retry,
                 max_body: settings.max_body_bytes,
-                counters: ApiCounters::default(),
+                counters: settings.counters.clone(),
             }),
         })
     }

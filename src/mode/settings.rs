@@ -1,8 +1,11 @@
 //! What the Mode client needs to know: where, who, and how patiently.
 
+use std::sync::Arc;
+
 use secrecy::SecretString;
 use url::Url;
 
+use super::client::ApiCounters;
 use crate::http::body::DEFAULT_MAX_BODY_BYTES;
 use crate::http::pace::RateLimit;
 use crate::http::{RetryPolicy, Timeouts};
@@ -40,6 +43,9 @@ pub struct ClientSettings {
     pub concurrency: usize,
     /// The largest response body accepted, in bytes.
     pub max_body_bytes: u64,
+    /// The client's request counters, shared with whoever holds these
+    /// settings, so a caller can read them even when the run failed.
+    pub counters: Arc<ApiCounters>,
 }
 
 impl ClientSettings {
@@ -55,6 +61,7 @@ impl ClientSettings {
             rate_limit: RateLimit::MODE,
             concurrency: 8,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            counters: Arc::default(),
         }
     }
 }

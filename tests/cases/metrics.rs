@@ -84,13 +84,19 @@ fn extract_metrics_match_the_run_and_a_failure_keeps_the_last_success() {
     let last = get(&m, "last_success_timestamp_seconds");
     assert!(last >= start + get(&m, "run_duration_seconds") - 0.001);
 
+    let calls_before = sb.stats().total;
     assert_eq!(extract_with_metrics(&sb, &out, &prom, "wrong-secret"), 4);
     let failed = parse(&prom, &labels);
     assert_eq!(get(&failed, "run_exit_code"), 4.0);
     assert_eq!(get(&failed, "run_success"), 0.0);
     assert_eq!(get(&failed, "last_success_timestamp_seconds"), last);
     assert!(get(&failed, "run_start_timestamp_seconds") > start);
-    assert!(!failed.contains_key(&("run_api_calls".to_owned(), String::new())));
+    // A failed run still reports the requests it made (the client's counters
+    // outlive its report).
+    let failed_calls = (sb.stats().total - calls_before) as f64;
+    assert!(failed_calls >= 1.0);
+    assert_eq!(get(&failed, "run_api_calls"), failed_calls);
+    assert_eq!(get(&failed, "run_retries"), 0.0);
 }
 
 #[test]
