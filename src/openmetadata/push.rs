@@ -68,6 +68,11 @@ pub async fn get_by_name(client: &OmClient, kind: Kind, fqn: &str) -> Result<Opt
     let mut segments = kind.path().to_vec();
     segments.extend(["name", fqn]);
     let url = client.url(&segments, &[("include", "non-deleted")]);
+    get_optional(client, url).await
+}
+
+/// A GET whose 404 means "no such entity": the body, or `None`.
+async fn get_optional(client: &OmClient, url: url::Url) -> Result<Option<Value>> {
     let answer = client.call(Method::GET, url.clone(), None).await?;
     match answer.status {
         404 => Ok(None),
@@ -303,18 +308,7 @@ pub async fn lookup_tables(
 }
 
 async fn get_table(client: &OmClient, fqn: &str) -> Result<Option<Value>> {
-    let url = client.url(&["tables", "name", fqn], &[]);
-    let answer = client.call(Method::GET, url.clone(), None).await?;
-    match answer.status {
-        404 => Ok(None),
-        _ if answer.ok() => Ok(Some(answer.body)),
-        status => Err(Error::Http {
-            url: url.to_string(),
-            status,
-            attempts: 1,
-            message: answer.message(),
-        }),
-    }
+    get_optional(client, client.url(&["tables", "name", fqn], &[])).await
 }
 
 async fn add_lineage(

@@ -158,11 +158,31 @@ impl Found {
 }
 
 /// The three layers of settings, highest first.
-#[derive(Debug, Clone, Default)]
+///
+/// `Debug` shows which names each layer sets, never a value: the layers hold
+/// the raw secrets until [`Layers::secret`] wraps them.
+#[derive(Clone, Default)]
 pub struct Layers {
     flags: HashMap<&'static str, String>,
     env: HashMap<String, String>,
     dotenv: HashMap<String, String>,
+}
+
+impl fmt::Debug for Layers {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names = |m: &HashMap<String, String>| {
+            let mut v: Vec<String> = m.keys().cloned().collect();
+            v.sort();
+            v
+        };
+        let mut flags: Vec<&str> = self.flags.keys().copied().collect();
+        flags.sort_unstable();
+        f.debug_struct("Layers")
+            .field("flags", &flags)
+            .field("env", &names(&self.env))
+            .field("dotenv", &names(&self.dotenv))
+            .finish()
+    }
 }
 
 impl Layers {

@@ -125,3 +125,20 @@ fn bad_secret_files_name_the_path_never_the_content() {
             .contains("not a regular file")
     );
 }
+
+#[test]
+fn debug_shows_names_never_values() {
+    let l = layers(
+        &[("--secret", "fl4g-secret")],
+        &[("X_SECRET", "3nv-secret")],
+        &[("X_HOST", "d0t-host")],
+    );
+    let shown = format!("{l:?}");
+    assert!(
+        shown.contains("--secret") && shown.contains("X_SECRET") && shown.contains("X_HOST"),
+        "{shown}"
+    );
+    for value in ["fl4g-secret", "3nv-secret", "d0t-host"] {
+        assert!(!shown.contains(value), "{shown}");
+    }
+}
