@@ -11,6 +11,8 @@ use mode_extractor::extract::assets::{Asset, AssetSet};
 use mode_extractor::extract::config::vars;
 use mode_extractor::extract::{Action, ExtractOptions, Filters};
 use mode_extractor::logging::LogOptions;
+use mode_extractor::mode::page_sizes::DEFAULT_PER_PAGE;
+use mode_extractor::mode::paginate::MAX_PAGES;
 use mode_extractor::settings::limits;
 
 use crate::flags::{GenerateFlags, LogFlags, MetricsFlags, NetFlags};
@@ -120,12 +122,13 @@ pub struct Cli {
     #[command(flatten)]
     net: NetFlags,
 
-    /// per_page sent to Mode's paged lists, 1 to 1000
-    #[arg(long, default_value_t = 30, value_name = "N")]
+    /// per_page asked of Mode's paged lists, 1 to 1000 (Mode's default is 30;
+    /// a value Mode refuses falls back to it, a page shorter than asked is checked)
+    #[arg(long, default_value_t = DEFAULT_PER_PAGE, value_name = "N")]
     per_page: u32,
 
     /// Pages of one list at most; a list longer than this fails the run
-    #[arg(long, default_value_t = 100_000, value_name = "N")]
+    #[arg(long, default_value_t = MAX_PAGES, value_name = "N")]
     max_pages: u32,
 
     /// Largest response body accepted, in bytes (64 KiB to 4 GiB)

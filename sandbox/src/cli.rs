@@ -62,6 +62,12 @@ pub struct SandboxArgs {
     /// Always serve 30 items per page, whatever per_page asks.
     #[arg(long)]
     pub ignore_per_page: bool,
+    /// Largest per_page honoured; a larger one is clamped to it.
+    #[arg(long, default_value_t = 1000, value_name = "N")]
+    pub max_per_page: usize,
+    /// Answer 400 bad_request to a per_page over --max-per-page instead of clamping it.
+    #[arg(long)]
+    pub refuse_large_per_page: bool,
     /// Add the five deliberately broken items.
     #[arg(long)]
     pub item_problems: bool,
@@ -160,6 +166,8 @@ impl SandboxArgs {
             ingest_token: self.ingest_token.clone(),
             replay_dir: self.replay.clone(),
             per_page_honoured: !self.ignore_per_page,
+            max_per_page: self.max_per_page,
+            refuse_large_per_page: self.refuse_large_per_page,
             latency: Duration::from_millis(self.latency_ms),
             rate_limit: self.rate_limit.map(|requests| RateLimitConfig {
                 requests,

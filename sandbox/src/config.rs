@@ -35,8 +35,12 @@ pub struct SandboxConfig {
     /// page holds 30 items whatever the client asks (imitates a Mode that
     /// ignores the parameter).
     pub per_page_honoured: bool,
-    /// Largest `per_page` honoured; larger values are clamped to it.
+    /// Largest `per_page` honoured; larger values are clamped to it, or
+    /// refused with `refuse_large_per_page`.
     pub max_per_page: usize,
+    /// `true`: a `per_page` over `max_per_page` answers `400 {"id":
+    /// "bad_request"}` (a Mode that validates the range) instead of a clamped page.
+    pub refuse_large_per_page: bool,
     /// Delay added before every answer of the Mode and ingest sides.
     pub latency: Duration,
     /// Mode's per-user rate limit; `None` means unlimited.
@@ -101,6 +105,7 @@ impl Default for SandboxConfig {
             replay_dir: None,
             per_page_honoured: true,
             max_per_page: 1000,
+            refuse_large_per_page: false,
             latency: Duration::ZERO,
             rate_limit: None,
             mode_faults: FaultConfig::none(),

@@ -23,7 +23,7 @@ use super::respond::{self, ConnKill, HAL_JSON};
 use super::route::Route;
 use super::state::{Shared, Side, lock};
 use super::stats::StatsState;
-use super::store::{PageLinks, page_request};
+use super::store::{PageLinks, page_request, requested_per_page};
 
 /// Mode's answer to `GET /api/account` with a Workspace API token.
 pub(crate) const API_KEY_ACCOUNT_MESSAGE: &str =
@@ -166,6 +166,12 @@ fn answer(shared: &Shared, request: &Request<'_>) -> Response {
     let config = &shared.config;
     if *route == Route::Account && config.token_kind == TokenKind::Workspace {
         return respond::mode_error(400, "bad_request", API_KEY_ACCOUNT_MESSAGE);
+    }
+    if config.refuse_large_per_page
+        && requested_per_page(query).is_some_and(|n| n > config.max_per_page)
+    {
+        let message = format!("per_page must be between 1 and {}", config.max_per_page);
+        return respond::mode_error(400, "bad_request", &message);
     }
     let page = page_request(query, config.per_page_honoured, config.max_per_page);
     let links = config.pagination_links.then_some(PageLinks {

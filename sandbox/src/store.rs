@@ -282,6 +282,11 @@ pub(crate) fn query_param(query: &str, name: &str) -> Option<String> {
         .map(|(_, value)| value.into_owned())
 }
 
+/// The `per_page` a request asks, when it is a number.
+pub(crate) fn requested_per_page(query: &str) -> Option<usize> {
+    query_param(query, "per_page").and_then(|v| v.trim().parse::<usize>().ok())
+}
+
 /// Reads `page` and `per_page`; `honoured == false` forces 30 per page.
 pub(crate) fn page_request(query: &str, honoured: bool, max_per_page: usize) -> PageRequest {
     let number = |name| {

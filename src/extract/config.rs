@@ -18,6 +18,7 @@ use super::store::StoreSettings;
 use crate::error::{Error, Result};
 use crate::http::pace::RateLimit;
 use crate::http::{RetryPolicy, Timeouts, parse_base_url};
+use crate::mode::page_sizes::DEFAULT_PER_PAGE;
 use crate::mode::{ClientSettings, Credentials, validate_workspace};
 use crate::settings::{Layers, Missing, limits};
 
@@ -63,7 +64,8 @@ pub struct ExtractConfig {
     pub mode: ClientSettings,
     /// The directory the files are written to; created (0700) when missing.
     pub output: PathBuf,
-    /// `per_page` sent to Mode's paged lists (Mode's default is 30).
+    /// `per_page` asked of Mode's paged lists (`--per-page`, default
+    /// [`DEFAULT_PER_PAGE`]; Mode's own default is 30).
     pub per_page: usize,
     /// Pages of one list at most before the run fails (`--max-pages`).
     pub max_pages: u32,
@@ -146,7 +148,7 @@ impl Default for ExtractOptions {
             rate_limit: 40,
             rate_window: Duration::from_secs(10),
             concurrency: 8,
-            per_page: 30,
+            per_page: DEFAULT_PER_PAGE,
             max_pages: crate::mode::paginate::MAX_PAGES,
             max_body_bytes: crate::http::body::DEFAULT_MAX_BODY_BYTES,
             net: limits::NetOptions::default(),

@@ -34,7 +34,7 @@ use super::store::items::{CHART_SHIFT, Imports, Kind, Listing, fingerprint};
 use super::store::source::PAGE;
 use crate::error::Result;
 use crate::extract::config::ExtractConfig;
-use crate::mode::{Fetched, List, ModeClient, Scope, fetch_all_pages, for_each_item, hal};
+use crate::mode::{Fetched, List, ModeClient, Scope, Walk, fetch_all_pages, hal};
 use crate::progress::{CallCounter, Progress, Unit};
 
 /// Fetches the workspace into `store`, each row as it arrives. Item problems
@@ -239,8 +239,16 @@ impl Ctx<'_> {
         if !assets.needs_reports() && !assets.needs_datasets() {
             return Ok(());
         }
-        let listed: Vec<(u64, u64)> = stream::iter(kept.iter().enumerate())
-            .map(|(index, s)| self.list_collection(index as i64, s))
+        let targets = self.listing_targets(&kept);
+        let doubtful: Vec<SpaceList<'_>> = stream::iter(&targets)
+            .map(|(index, kind, segments)| self.list_space(*index, *kind, segments))
+            .buffer_unordered(self.concurrency())
+            .try_collect()
+            .await?;
+        // Every listing has shown its first page: most short pages in doubt
+        // are settled now without a call (see `mode::page_sizes`).
+        let listed: Vec<(Kind, u64)> = stream::iter(doubtful)
+            .map(|list| self.finish_space(list))
             .buffer_unordered(self.concurrency())
             .try_collect()
             .await?;
@@ -249,9 +257,14 @@ impl Ctx<'_> {
             .filter_map(|s| hal::str_field(s, "token"))
             .collect();
         deletions::settle(self, &kept_spaces).await?;
-        let (reports, datasets) = listed
-            .iter()
-            .fold((0, 0), |(r, d), (lr, ld)| (r + lr, d + ld));
+        let count = |want: Kind| -> u64 {
+            listed
+                .iter()
+                .filter(|(k, _)| *k == want)
+                .map(|(_, n)| n)
+                .sum()
+        };
+        let (reports, datasets) = (count(Kind::Report), count(Kind::Dataset));
         tracing::info!("Listed {reports} reports and {datasets} datasets; fetching their queries");
         self.progress.grow(reports + datasets);
         tokio::try_join!(self.fetch_all(Kind::Report), self.fetch_all(Kind::Dataset))?;
@@ -283,70 +296,113 @@ impl Ctx<'_> {
         Ok(())
     }
 
-    /// One collection's report and dataset listings, into the store; how many
-    /// of each were listed.
-    async fn list_collection(&self, index: i64, space: &Value) -> Result<(u64, u64)> {
-        let Some(token) = hal::str_field(space, "token") else {
-            return Ok((0, 0));
-        };
+    /// The report and dataset listings to walk: `(collection index, kind,
+    /// path segments)` for each kept collection and wanted kind.
+    fn listing_targets<'k>(&self, kept: &'k [Value]) -> Vec<(i64, Kind, [&'k str; 3])> {
         let assets = &self.config.assets;
-        tokio::try_join!(
-            self.list_reports(assets.needs_reports(), index, token, Kind::Report),
-            self.list_reports(assets.needs_datasets(), index, token, Kind::Dataset),
-        )
+        let kinds = [
+            (assets.needs_reports(), Kind::Report),
+            (assets.needs_datasets(), Kind::Dataset),
+        ];
+        let mut targets = Vec::new();
+        for (index, space) in kept.iter().enumerate() {
+            let Some(token) = hal::str_field(space, "token") else {
+                continue;
+            };
+            for (_, kind) in kinds.iter().filter(|(needed, _)| *needed) {
+                targets.push((index as i64, *kind, ["spaces", token, plural(*kind)]));
+            }
+        }
+        targets
     }
 
-    async fn list_reports(&self, needed: bool, index: i64, space: &str, kind: Kind) -> Result<u64> {
-        if !needed {
-            return Ok(0);
-        }
-        let plural = if kind == Kind::Report {
-            "reports"
-        } else {
-            "datasets"
-        };
-        let segments = ["spaces", space, plural];
+    /// Walks one collection's report (or dataset) listing into the store,
+    /// up to its end or a page in doubt.
+    async fn list_space<'s>(
+        &self,
+        index: i64,
+        kind: Kind,
+        segments: &'s [&'s str; 3],
+    ) -> Result<SpaceList<'s>> {
         let list = List {
-            segments: &segments,
+            segments,
             extra: &[],
             key: "reports",
             per_page: self.config.per_page,
             max_pages: self.config.max_pages,
             scope: Scope::Item,
         };
-        // Each report is reduced to its row as its page arrives and goes to
-        // the store: Mode's full listing objects are never all held.
-        let high = index << 32;
-        let mut position = 0i64;
-        let walked = for_each_item(self.client, &list, |item| {
-            if self.keeps_report(&item) {
-                self.check_named_item(kind.name(), &item)?;
-                let row = ReportListing::from_mode(&item, &self.config.mode.host);
-                let listing = Listing {
-                    ord: high + position,
-                    fingerprint: fingerprint(&row),
-                    row,
-                    imports: imports_of(&item),
-                };
-                self.store.put_listing(kind, &listing)?;
-                position += 1;
+        let mut space = SpaceList {
+            kind,
+            space: segments[1],
+            high: index << 32,
+            position: 0,
+            walk: Walk::new(list),
+            ended: None,
+        };
+        let SpaceList {
+            walk,
+            position,
+            high,
+            ..
+        } = &mut space;
+        let mut on_item = |item| self.listed(kind, *high, position, item);
+        space.ended = walk.walk(self.client, &mut on_item, true).await?;
+        Ok(space)
+    }
+
+    /// Walks a listing to its end; records a listing cut short as an item
+    /// problem and keeps that collection's previous rows. How many were listed.
+    async fn finish_space(&self, space: SpaceList<'_>) -> Result<(Kind, u64)> {
+        let SpaceList {
+            kind,
+            space,
+            high,
+            mut position,
+            walk,
+            ended,
+        } = space;
+        let walked = match ended {
+            Some(outcome) => outcome,
+            None => {
+                let mut on_item = |item| self.listed(kind, high, &mut position, item);
+                walk.to_end(self.client, &mut on_item).await?
             }
-            Ok(())
-        })
-        .await?;
-        if let Err(gone) = walked {
-            let message = format!("collection {space}: {gone} when listing its {plural}");
-            self.problems
-                .report("collection", space, (&gone).into(), message)?;
-            let kept = self.store.keep_previous_listing(kind, space, high)?;
-            if kept > 0 {
-                tracing::warn!(
-                    "collection {space}: {kept} {plural} of the previous run kept (an incomplete listing deletes nothing)"
-                );
-            }
-            return Ok(position as u64 + kept as u64);
+        };
+        let Err(gone) = walked else {
+            return Ok((kind, position as u64));
+        };
+        let plural = plural(kind);
+        let message = format!("collection {space}: {gone} when listing its {plural}");
+        self.problems
+            .report("collection", space, (&gone).into(), message)?;
+        let kept = self.store.keep_previous_listing(kind, space, high)?;
+        if kept > 0 {
+            tracing::warn!(
+                "collection {space}: {kept} {plural} of the previous run kept (an incomplete listing deletes nothing)"
+            );
         }
-        Ok(position as u64)
+        Ok((kind, position as u64 + kept as u64))
+    }
+
+    /// One listed report (or dataset): reduced to its row as its page
+    /// arrives and put in the store, so Mode's full listing objects are
+    /// never all held.
+    fn listed(&self, kind: Kind, high: i64, position: &mut i64, item: Value) -> Result<()> {
+        if !self.keeps_report(&item) {
+            return Ok(());
+        }
+        self.check_named_item(kind.name(), &item)?;
+        let row = ReportListing::from_mode(&item, &self.config.mode.host);
+        let listing = Listing {
+            ord: high + *position,
+            fingerprint: fingerprint(&row),
+            row,
+            imports: imports_of(&item),
+        };
+        self.store.put_listing(kind, &listing)?;
+        *position += 1;
+        Ok(())
     }
 
     /// Every staged report (or dataset), read back from the store a page at
@@ -473,6 +529,28 @@ impl Ctx<'_> {
         }
         let url = self.client.workspace_url(&["reports", token], &[]);
         Ok(Some(self.client.get(url, Scope::Item).await?))
+    }
+}
+
+/// One collection's report or dataset listing between its two steps: walked
+/// to its end (`ended`) or to a page in doubt.
+struct SpaceList<'s> {
+    kind: Kind,
+    space: &'s str,
+    /// The collection's place in the files, shifted (`ord` = `high + position`).
+    high: i64,
+    /// Reports kept so far.
+    position: i64,
+    walk: Walk<'s>,
+    ended: Option<Fetched<usize>>,
+}
+
+/// `reports` or `datasets`: the listing's last path segment.
+fn plural(kind: Kind) -> &'static str {
+    if kind == Kind::Dataset {
+        "datasets"
+    } else {
+        "reports"
     }
 }
 

@@ -8,7 +8,8 @@
 //! - [`plan`] lists the collections and their report and dataset listings (the
 //!   cheap part of a run), applies the filters, and says what a full run would
 //!   fetch, how many calls that is and how long it takes at the current pace.
-//!   The estimate reads each listed report's `query_count` (one call for its
+//!   The estimate counts the listing calls it made itself (a run makes the
+//!   same), reads each listed report's `query_count` (one call for its
 //!   queries, one per query for charts) and counts one call per member.
 
 use std::fmt;
@@ -18,7 +19,6 @@ use serde_json::Value;
 
 use super::config::ExtractConfig;
 use crate::error::{Error, Result};
-use crate::mode::paginate::MODE_PAGE_SIZE;
 use crate::mode::{List, ModeClient, Scope, fetch_all_pages, for_each_item, hal};
 
 /// One line of `--check`.
@@ -209,8 +209,6 @@ impl fmt::Display for Plan {
 /// The fatal errors of the listings (401, 403, 404, unreachable, 5xx).
 pub async fn plan(config: &ExtractConfig) -> Result<Plan> {
     let client = ModeClient::new(&config.mode)?;
-    let page_size = MODE_PAGE_SIZE.min(config.per_page.max(1));
-    let pages = |n: usize| (n / page_size) as u64 + 1;
     let filter = [("filter", "all".to_owned())];
     let list = List {
         segments: &["spaces"],
@@ -229,14 +227,12 @@ pub async fn plan(config: &ExtractConfig) -> Result<Plan> {
         collections: (spaces.len(), kept.len()),
         ..Plan::default()
     };
-    let mut below = 0u64;
     for space in &kept {
         let Some(token) = hal::str_field(space, "token") else {
             continue;
         };
         for kind in ["reports", "datasets"] {
             let (count, queries) = list_count(&client, config, token, kind).await?;
-            below += pages(count);
             if kind == "reports" {
                 plan.reports.0 += count;
                 plan.reports.1 += queries;
@@ -258,7 +254,7 @@ pub async fn plan(config: &ExtractConfig) -> Result<Plan> {
             .await?
             .map_or(0, |m| m.len());
         plan.members = count;
-        pages(count) + count as u64
+        count as u64
     } else {
         0
     };
@@ -270,7 +266,8 @@ pub async fn plan(config: &ExtractConfig) -> Result<Plan> {
     };
     let workspace_lists = 2; // data sources and definitions: one page each
     plan.calls_made = client.counters().snapshot().0;
-    plan.calls_needed = pages(spaces.len()) + below + reports + charts + members + workspace_lists;
+    let listings = plan.calls_made;
+    plan.calls_needed = listings + reports + charts + members + workspace_lists;
     plan.rate = client.requests_per_second();
     Ok(plan)
 }

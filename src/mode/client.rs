@@ -24,6 +24,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 use tokio::sync::Semaphore;
 
+use super::page_sizes::PageSizes;
 use super::settings::ClientSettings;
 use crate::error::{Error, Result};
 use crate::http::body::{BodyError, read_capped};
@@ -130,6 +131,7 @@ struct Inner {
     retry: RetryPolicy,
     max_body: u64,
     counters: Arc<ApiCounters>,
+    page_sizes: PageSizes,
 }
 
 /// What Mode's message on a 401 adds: where a new token comes from.
@@ -170,6 +172,7 @@ impl ModeClient {
                 retry: settings.retry,
                 max_body: settings.max_body_bytes,
                 counters: settings.counters.clone(),
+                page_sizes: PageSizes::default(),
             }),
         })
     }
@@ -182,6 +185,12 @@ impl ModeClient {
     /// The run's request counters.
     pub fn counters(&self) -> &ApiCounters {
         &self.inner.counters
+    }
+
+    /// The page sizes Mode has served this client, which settle when a short
+    /// page is the last ([`super::page_sizes`]).
+    pub fn page_sizes(&self) -> &PageSizes {
+        &self.inner.page_sizes
     }
 
     /// The pace in force, in requests per second (for progress lines).

@@ -6,9 +6,11 @@
 
 pub mod client;
 pub mod hal;
+pub mod page_sizes;
 pub mod paginate;
 pub mod settings;
 
 pub use client::{ApiCounters, Cut, Fetched, Gone, ModeClient, Scope};
-pub use paginate::{List, fetch_all_pages, for_each_item};
+pub use page_sizes::{MODE_PAGE_SIZE, PageSizes};
+pub use paginate::{List, Walk, fetch_all_pages, for_each_item};
 pub use settings::{ClientSettings, Credentials, validate_workspace};

@@ -5,11 +5,14 @@
 //! has been seen on a real HAL list (none in `fixtures/mode-recorded`). So:
 //! - when a page carries `next_page`, it is followed (same origin only), and a
 //!   page with `pagination` but no `next_page` is the last;
-//! - otherwise a list is paged with `page` (1-based) and `per_page` (30 by
-//!   default). Whether an endpoint honours `per_page` is not documented, so the
-//!   stop rule is right either way: the last page is empty (Mode answers
-//!   `"_embedded": {}` past the end) or holds fewer items than
-//!   `min(per_page, 30)`.
+//! - otherwise a list is paged with `page` (1-based) and `per_page` (100 by
+//!   default, `--per-page`). Whether an endpoint honours `per_page` is not
+//!   documented, so the stop rule holds whatever Mode serves per page: the
+//!   last page is empty (Mode answers `"_embedded": {}` past the end), holds
+//!   fewer items than `min(per_page, 30)`, or fewer than another page of the
+//!   same kind of list in this run; a short page none of these settles is
+//!   followed by one more request ([`super::page_sizes`]). A `per_page` Mode
+//!   refuses (HTTP 400 on the first page) is replaced by its default, 30.
 //!
 //! Every other end is recorded, never quiet: in [`Scope::Item`] the caller gets
 //! [`Gone::Cut`] (an item problem; the items before it were delivered), in
@@ -26,13 +29,12 @@
 use std::collections::HashSet;
 
 use serde_json::Value;
+use url::Url;
 
 use super::client::{Cut, Fetched, Gone, ModeClient, Scope};
 use super::hal;
+use super::page_sizes::{MODE_PAGE_SIZE, PageEnd, page_end};
 use crate::error::{Error, Result};
-
-/// Mode's default page size.
-pub const MODE_PAGE_SIZE: usize = 30;
 
 /// The default cap on the pages of one list (`--max-pages`): 10,000 pages of
 /// 30 is 300,000 items, thirty times the largest workspace we know of, and
@@ -67,7 +69,7 @@ pub struct List<'a> {
     pub extra: &'a [(&'a str, String)],
     /// The `_embedded` key holding the items.
     pub key: &'a str,
-    /// `per_page` to send.
+    /// `per_page` to ask (Mode's default [`MODE_PAGE_SIZE`] once Mode refuses it).
     pub per_page: usize,
     /// Pages at most before the walk fails.
     pub max_pages: u32,
@@ -75,11 +77,19 @@ pub struct List<'a> {
     pub scope: Scope,
 }
 
+impl List<'_> {
+    /// The kind of list, for [`super::PageSizes`]: its last path segment.
+    fn kind(&self) -> &str {
+        self.segments.last().copied().unwrap_or(self.key)
+    }
+}
+
 /// Walks a paged list and hands each new item to `on_item` as soon as its page
 /// arrives, so a caller that keeps only a projection of each item never holds
 /// a whole list of Mode's full objects (`_forms`, preview URLs…) in memory.
 /// Returns the number of items, or how the list was cut short (see the module
-/// documentation).
+/// documentation). A short page in doubt is settled at once (see
+/// [`super::page_sizes`]); [`Walk`] can leave it for later.
 ///
 /// # Errors
 /// Those of [`ModeClient::get`]; [`Error::Decode`] past `max_pages`, and for a
@@ -89,66 +99,234 @@ pub async fn for_each_item(
     list: &List<'_>,
     mut on_item: impl FnMut(Value) -> Result<()>,
 ) -> Result<Fetched<usize>> {
-    let per_page = list.per_page.max(1);
-    let short_page = per_page.min(MODE_PAGE_SIZE);
-    let mut seen = HashSet::new();
-    let mut url = page_url(client, list, 1);
-    let mut total = None;
-    for page in 1..=list.max_pages.max(1) {
-        let body = match client
-            .get_parsed(url.clone(), list.scope, |b| hal::page(b, list.key))
-            .await?
-        {
-            Ok(body) => body,
-            Err(gone) if page == 1 => return Ok(Err(gone)),
-            Err(gone) => return cut(client, list, page, seen.len(), gone.to_string()),
+    Walk::new(*list).to_end(client, &mut on_item).await
+}
+
+/// A walk through one paged list that can stop at a page in doubt (a short
+/// page that may be full for a server serving fewer items than asked) and
+/// resume later, when more lists of the same kind have shown how long Mode's
+/// pages are: the collections' listings all walk to their first doubt, then
+/// the doubts are settled, most of them without a call.
+#[derive(Debug)]
+pub struct Walk<'a> {
+    list: List<'a>,
+    per_page: usize,
+    seen: HashSet<String>,
+    /// The page fetched next (1-based) and its URL (`None`: built when asked).
+    page: u32,
+    next: Option<Url>,
+    total: Option<u64>,
+    /// The last page's `(items, new items)` while its end is in doubt.
+    doubt: Option<(usize, usize)>,
+}
+
+impl<'a> Walk<'a> {
+    /// A walk of `list` from its first page.
+    pub fn new(list: List<'a>) -> Self {
+        Walk {
+            list,
+            per_page: list.per_page.max(1),
+            seen: HashSet::new(),
+            page: 1,
+            next: None,
+            total: None,
+            doubt: None,
+        }
+    }
+
+    /// Walks on until the list ends, settling any doubt with the next page.
+    ///
+    /// # Errors
+    /// Those of [`for_each_item`].
+    pub async fn to_end(
+        mut self,
+        client: &ModeClient,
+        on_item: &mut impl FnMut(Value) -> Result<()>,
+    ) -> Result<Fetched<usize>> {
+        loop {
+            if let Some(outcome) = self.walk(client, on_item, false).await? {
+                return Ok(outcome);
+            }
+        }
+    }
+
+    /// Walks on until the list ends (`Some`: its outcome, as
+    /// [`for_each_item`]'s) or, with `defer`, until a page in doubt (`None`:
+    /// call again, with or without `defer`, once other lists have been walked).
+    ///
+    /// # Errors
+    /// Those of [`for_each_item`].
+    pub async fn walk(
+        &mut self,
+        client: &ModeClient,
+        on_item: &mut impl FnMut(Value) -> Result<()>,
+        defer: bool,
+    ) -> Result<Option<Fetched<usize>>> {
+        if let Some((items, fresh)) = self.doubt.take() {
+            let longest = client.page_sizes().longest(self.list.kind(), self.per_page);
+            match page_end(items, self.per_page, longest) {
+                PageEnd::Last => return self.ended(client).map(Some),
+                _ if defer => {
+                    self.doubt = Some((items, fresh));
+                    return Ok(None);
+                }
+                _ => {
+                    if let Some(cut) = self.repeated(client, fresh)? {
+                        return Ok(Some(cut));
+                    }
+                    self.page += 1;
+                    self.next = Some(self.page_url(client, self.page));
+                }
+            }
+        }
+        while self.page <= self.list.max_pages.max(1) {
+            match self.step(client, on_item, defer).await? {
+                Step::More => self.page += 1,
+                Step::Again => {}
+                Step::Doubt => return Ok(None),
+                Step::Ended(outcome) => return Ok(Some(outcome)),
+            }
+        }
+        Err(Error::Decode {
+            url: client
+                .workspace_url(self.list.segments, self.list.extra)
+                .to_string(),
+            reason: format!(
+                "more than {} pages; refusing to page forever (raise --max-pages if the list is real)",
+                self.list.max_pages
+            ),
+        })
+    }
+
+    /// Fetches page `self.page`, hands on its new items and judges its end.
+    async fn step(
+        &mut self,
+        client: &ModeClient,
+        on_item: &mut impl FnMut(Value) -> Result<()>,
+        defer: bool,
+    ) -> Result<Step> {
+        let list = self.list;
+        let Some(body) = self.fetch(client).await? else {
+            return Ok(Step::Again);
         };
-        total = body.total_count.or(total);
+        let body = match body {
+            Ok(body) => body,
+            Err(gone) if self.page == 1 => return Ok(Step::Ended(Err(gone))),
+            Err(gone) => {
+                let (page, items) = (self.page, self.seen.len());
+                return cut(client, &list, page, items, gone.to_string()).map(Step::Ended);
+            }
+        };
+        self.total = body.total_count.or(self.total);
         let count = body.items.len();
         let mut fresh = 0usize;
         for item in body.items {
-            if seen.insert(identity(&item)) {
+            if self.seen.insert(identity(&item)) {
                 fresh += 1;
                 on_item(item)?;
             }
         }
+        let sizes = client.page_sizes();
+        sizes.served(list.kind(), self.per_page, count);
         let next = match (&body.next, body.paginated) {
             (Some(href), _) => client.resolve_href(href),
             (None, true) => None,
-            (None, false) => {
-                (count > 0 && count >= short_page).then(|| page_url(client, list, page + 1))
-            }
+            (None, false) => match page_end(
+                count,
+                self.per_page,
+                sizes.longest(list.kind(), self.per_page),
+            ) {
+                PageEnd::Last => None,
+                PageEnd::Doubt if defer => {
+                    self.doubt = Some((count, fresh));
+                    return Ok(Step::Doubt);
+                }
+                PageEnd::More | PageEnd::Doubt => Some(self.page_url(client, self.page + 1)),
+            },
         };
         let Some(next) = next else {
-            return match total {
-                Some(t) if (seen.len() as u64) < t => {
-                    let why = format!("{} item(s) listed, total_count said {t}", seen.len());
-                    cut(client, list, page, seen.len(), why)
-                }
-                _ => Ok(Ok(seen.len())),
-            };
+            return self.ended(client).map(Step::Ended);
         };
-        if fresh == 0 {
-            let why = "a full page brought nothing new (it repeats the page before)".to_owned();
-            return cut(client, list, page, seen.len(), why);
+        if let Some(cut) = self.repeated(client, fresh)? {
+            return Ok(Step::Ended(cut));
         }
-        url = next;
+        self.next = Some(next);
+        Ok(Step::More)
     }
-    Err(Error::Decode {
-        url: client.workspace_url(list.segments, list.extra).to_string(),
-        reason: format!(
-            "more than {} pages; refusing to page forever (raise --max-pages if the list is real)",
-            list.max_pages
-        ),
-    })
+
+    /// GETs the page due. `None` when Mode refused the `per_page` asked on
+    /// the first page (HTTP 400): the walk then asks Mode's default instead.
+    async fn fetch(&mut self, client: &ModeClient) -> Result<Option<Fetched<hal::Page>>> {
+        let sizes = client.page_sizes();
+        if self.page == 1 {
+            self.per_page = sizes.per_page(self.list.kind(), self.list.per_page);
+        }
+        let url = match self.next.take() {
+            Some(url) => url,
+            None => self.page_url(client, self.page),
+        };
+        let key = self.list.key;
+        match client
+            .get_parsed(url, self.list.scope, |b| hal::page(b, key))
+            .await
+        {
+            Err(Error::Http {
+                status: 400 | 422,
+                message,
+                ..
+            }) if self.page == 1 && self.per_page > MODE_PAGE_SIZE => {
+                if sizes.refuse(self.list.kind()) {
+                    tracing::warn!(
+                        "Mode refused per_page={} on {} lists ({message}); asking its default {MODE_PAGE_SIZE} per page instead",
+                        self.per_page,
+                        self.list.kind()
+                    );
+                }
+                Ok(None)
+            }
+            other => other.map(Some),
+        }
+    }
+
+    /// The end of the list: its count, or a cut if `total_count` said more.
+    fn ended(&self, client: &ModeClient) -> Result<Fetched<usize>> {
+        match self.total {
+            Some(t) if (self.seen.len() as u64) < t => {
+                let why = format!("{} item(s) listed, total_count said {t}", self.seen.len());
+                cut(client, &self.list, self.page, self.seen.len(), why)
+            }
+            _ => Ok(Ok(self.seen.len())),
+        }
+    }
+
+    /// A cut when a page to be followed brought nothing new.
+    fn repeated(&self, client: &ModeClient, fresh: usize) -> Result<Option<Fetched<usize>>> {
+        if fresh > 0 {
+            return Ok(None);
+        }
+        let why = "a full page brought nothing new (it repeats the page before)".to_owned();
+        cut(client, &self.list, self.page, self.seen.len(), why).map(Some)
+    }
+
+    /// The `page`th page, by `page` and `per_page`.
+    fn page_url(&self, client: &ModeClient, page: u32) -> Url {
+        let mut query: Vec<(&str, String)> = self.list.extra.to_vec();
+        query.push(("page", page.to_string()));
+        query.push(("per_page", self.per_page.to_string()));
+        client.workspace_url(self.list.segments, &query)
+    }
 }
 
-/// The `page`th page of `list`, by `page` and `per_page`.
-fn page_url(client: &ModeClient, list: &List<'_>, page: u32) -> url::Url {
-    let mut query: Vec<(&str, String)> = list.extra.to_vec();
-    query.push(("page", page.to_string()));
-    query.push(("per_page", list.per_page.max(1).to_string()));
-    client.workspace_url(list.segments, &query)
+/// What one page leaves a walk to do.
+enum Step {
+    /// The next page is due.
+    More,
+    /// The same page again (with Mode's default `per_page`).
+    Again,
+    /// A page in doubt, left for later.
+    Doubt,
+    /// The list ended, or was cut.
+    Ended(Fetched<usize>),
 }
 
 /// A list cut short: an item problem in [`Scope::Item`], fatal otherwise.

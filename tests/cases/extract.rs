@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use mode_sandbox::SandboxConfig;
+use mode_sandbox::{SandboxConfig, SandboxThread, Truth};
 use serde_json::Value;
 
 use crate::support::*;
@@ -383,36 +383,65 @@ fn recorded_responses_replay_into_castor_files() {
     assert_eq!(collections.len(), 1, "filtered to AcrylTest");
 }
 
+/// How Mode serves `per_page`: honoured up to 1000, ignored (30 a page),
+/// clamped to 50, or refused past 50 (HTTP 400).
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum PerPage {
+    Honoured,
+    Ignored,
+    Clamped,
+    Refused,
+}
+
+fn paging_sandbox(per_page: PerPage) -> SandboxThread {
+    sandbox(SandboxConfig {
+        collections: 5,
+        reports: 230,
+        seed: 5,
+        per_page_honoured: per_page != PerPage::Ignored,
+        max_per_page: if matches!(per_page, PerPage::Clamped | PerPage::Refused) {
+            50
+        } else {
+            1000
+        },
+        refuse_large_per_page: per_page == PerPage::Refused,
+        ..SandboxConfig::default()
+    })
+}
+
+/// Reports per collection of the sandbox's truth.
+fn reports_per_collection(truth: &Truth) -> Vec<usize> {
+    truth
+        .spaces
+        .iter()
+        .map(|s| {
+            truth
+                .reports
+                .iter()
+                .filter(|r| r["space_token"] == s["token"])
+                .count()
+        })
+        .collect()
+}
+
 #[test]
-fn paging_past_per_page_whether_or_not_the_server_honours_it() {
-    for honoured in [true, false] {
-        let sb = sandbox(SandboxConfig {
-            collections: 5,
-            reports: 230,
-            seed: 5,
-            per_page_honoured: honoured,
-            ..SandboxConfig::default()
-        });
+fn paging_is_complete_however_the_server_serves_per_page() {
+    for per_page in [
+        PerPage::Honoured,
+        PerPage::Ignored,
+        PerPage::Clamped,
+        PerPage::Refused,
+    ] {
+        let sb = paging_sandbox(per_page);
         let truth = sb.truth();
-        let biggest = truth
-            .spaces
-            .iter()
-            .map(|s| {
-                truth
-                    .reports
-                    .iter()
-                    .filter(|r| r["space_token"] == s["token"])
-                    .count()
-            })
-            .max()
-            .unwrap();
+        let sizes = reports_per_collection(&truth);
         assert!(
-            biggest > 100,
-            "the workspace has a collection over 100 reports"
+            sizes.iter().any(|n| *n > 100) && sizes.iter().any(|n| (30..50).contains(n)),
+            "a collection over 100 reports and one between 30 and 50: {sizes:?}"
         );
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("out");
-        let output = extract(&sb, &out, &["--per-page", "100", "--assets", "report"]);
+        let output = extract(&sb, &out, &["--assets", "report"]);
         assert_eq!(code(&output), 0, "{}", stderr(&output));
         let got: BTreeSet<String> = read_run(&out).by_token("report").into_keys().collect();
         let want: BTreeSet<String> = truth
@@ -420,8 +449,36 @@ fn paging_past_per_page_whether_or_not_the_server_honours_it() {
             .iter()
             .map(|r| r["token"].as_str().unwrap().to_owned())
             .collect();
-        assert_eq!(got, want, "per_page honoured: {honoured}");
+        assert_eq!(got, want, "{per_page:?}");
+        // said once per kind of list, not once per collection
+        let refusals = stderr(&output)
+            .matches("Mode refused per_page=100 on reports lists")
+            .count();
+        let expected = if per_page == PerPage::Refused { 1 } else { 0 };
+        assert_eq!(refusals, expected, "{per_page:?}: {}", stderr(&output));
     }
+}
+
+#[test]
+fn a_short_page_shorter_than_another_collections_costs_no_call() {
+    let sb = paging_sandbox(PerPage::Honoured);
+    let sizes = reports_per_collection(&sb.truth());
+    let dir = tempfile::tempdir().unwrap();
+    let output = extract(&sb, &dir.path().join("out"), &["--assets", "report"]);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    // 100 per page: a collection's pages, its last one short (an empty one
+    // when it is a multiple of 100). A collection over 100 reports served a
+    // page of 100, so every shorter page is known to be the last.
+    let pages: u64 = sizes.iter().map(|n| (n / 100 + 1) as u64).sum();
+    assert_eq!(sb.stats().by_kind["reports"], pages, "{sizes:?}");
+
+    // Ignored: a page of 30 may be full, so the next page is asked.
+    let sb = paging_sandbox(PerPage::Ignored);
+    let sizes = reports_per_collection(&sb.truth());
+    let output = extract(&sb, &dir.path().join("ignored"), &["--assets", "report"]);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let pages: u64 = sizes.iter().map(|n| (n / 30 + 1) as u64).sum();
+    assert_eq!(sb.stats().by_kind["reports"], pages, "{sizes:?}");
 }
 
 #[test]
