@@ -9,7 +9,8 @@ scaled to 400 requests per 10 s on both sides. Prints:
   429s provoked                                              target 0 after the first window
 
 The minimum: one call each for /account, /data_sources, /definitions; every page
-of every paged list at Mode's 30 per page (an empty list still needs one call);
+of every paged list at the 100 per page extract-mode asks (an empty list still
+needs one call; Mode's default is 30, which extract-mode asks when Mode refuses 100);
 one /queries call per report and dataset; one /charts call per report query
 (chart_count is not trusted, see the README); one report detail per report whose
 listing says has_imported_datasets; one /api/{username} per member.
@@ -39,7 +40,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.join(ROOT, "target", "release")
 
 
-def pages(n, size=30):
+PER_PAGE = 100  # extract-mode's --per-page default
+
+
+def pages(n, size=PER_PAGE):
     return max(1, math.ceil(n / size))
 
 

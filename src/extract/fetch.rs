@@ -32,9 +32,9 @@ use super::rows::{
 use super::store::Store;
 use super::store::items::{CHART_SHIFT, Imports, Kind, Listing, fingerprint};
 use super::store::source::PAGE;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::extract::config::ExtractConfig;
-use crate::mode::{Fetched, List, ModeClient, Scope, Walk, fetch_all_pages, hal};
+use crate::mode::{Fetched, List, ModeClient, Scope, Walk, fetch_all_pages, for_each_item, hal};
 use crate::progress::{CallCounter, Progress, Unit};
 
 /// Fetches the workspace into `store`, each row as it arrives. Item problems
@@ -65,12 +65,7 @@ pub async fn fetch_workspace(
         reused: AtomicU64::new(0),
     };
     if config.assets.needs_data_sources() {
-        let sources = ctx.authenticate().await?;
-        for (ord, item) in sources.iter().enumerate() {
-            let row = DatasourceRow::from_mode(item);
-            let token = hal::str_field(item, "token");
-            store.put(Kind::Datasource, "", ord as i64, token, &row)?;
-        }
+        ctx.authenticate().await?;
     }
     tokio::try_join!(
         ctx.rows_if(
@@ -110,29 +105,21 @@ impl Ctx<'_> {
     /// in parallel. (`GET /api/account` is "Not Supported" in Mode's spec and
     /// answers 400 to a Workspace token, so nothing depends on it.) When the
     /// data sources are not wanted, the first list of each branch proves them.
-    async fn authenticate(&self) -> Result<Vec<Value>> {
-        let sources = self.list_if(true, "data_sources").await?;
+    async fn authenticate(&self) -> Result<()> {
+        self.rows_if(true, "data_sources", Kind::Datasource, |v| {
+            (DatasourceRow::from_mode(v), hal::str_field(v, "token"))
+        })
+        .await?;
         tracing::info!(
             "Connected to {}, workspace {}: credentials accepted",
             self.config.mode.host,
             self.ws
         );
-        Ok(sources)
+        Ok(())
     }
 
-    /// A workspace-level list, paged defensively; empty when not needed.
-    async fn list_if(&self, needed: bool, key: &'static str) -> Result<Vec<Value>> {
-        if !needed {
-            return Ok(Vec::new());
-        }
-        tracing::info!("Extracting {key}");
-        let items = self.paged(&[key], &[], key, Scope::Workspace).await?;
-        let items = items.unwrap_or_default();
-        tracing::info!("Fetched {} {key}", items.len());
-        Ok(items)
-    }
-
-    /// A workspace-level list reduced to rows, into the store.
+    /// A workspace-level list reduced to rows, into the store as its pages
+    /// arrive; nothing when not needed.
     async fn rows_if<T: serde::Serialize>(
         &self,
         needed: bool,
@@ -140,11 +127,48 @@ impl Ctx<'_> {
         kind: Kind,
         row: fn(&Value) -> (T, Option<&str>),
     ) -> Result<()> {
-        for (ord, item) in self.list_if(needed, key).await?.iter().enumerate() {
-            let (row, token) = row(item);
-            self.store.put(kind, "", ord as i64, token, &row)?;
+        if !needed {
+            return Ok(());
         }
+        tracing::info!("Extracting {key}");
+        let mut ord = 0i64;
+        let count = self
+            .each(key, &[], |item| {
+                let (row, token) = row(&item);
+                self.store.put(kind, "", ord, token, &row)?;
+                ord += 1;
+                Ok(())
+            })
+            .await?;
+        tracing::info!("Fetched {count} {key}");
         Ok(())
+    }
+
+    /// Walks a workspace-level list (`/api/{ws}/{key}`), handing each item
+    /// to `on_item` as its page arrives, so that Mode's full objects of a
+    /// large workspace (thousands of memberships, collections) are never all
+    /// held; how many there were.
+    async fn each(
+        &self,
+        key: &'static str,
+        extra: &[(&str, String)],
+        on_item: impl FnMut(Value) -> Result<()>,
+    ) -> Result<usize> {
+        let list = List {
+            segments: &[key],
+            extra,
+            key,
+            per_page: self.config.per_page,
+            max_pages: self.config.max_pages,
+            scope: Scope::Workspace,
+        };
+        // In workspace scope every failure is an error, never `Gone`.
+        for_each_item(self.client, &list, on_item)
+            .await?
+            .map_err(|gone| Error::Decode {
+                url: self.client.workspace_url(&[key], extra).to_string(),
+                reason: gone.to_string(),
+            })
     }
 
     async fn paged(
@@ -171,7 +195,14 @@ impl Ctx<'_> {
         if !self.config.assets.needs_members() {
             return Ok(());
         }
-        let memberships = self.list_if(true, "memberships").await?;
+        tracing::info!("Extracting memberships");
+        let mut memberships = Vec::new();
+        self.each("memberships", &[], |m| {
+            memberships.push(Membership::of(&m));
+            Ok(())
+        })
+        .await?;
+        tracing::info!("Fetched {} memberships", memberships.len());
         stream::iter(memberships.iter().enumerate())
             .map(|(ord, m)| self.member(ord as i64, m))
             .buffer_unordered(self.concurrency())
@@ -179,33 +210,27 @@ impl Ctx<'_> {
             .await
     }
 
-    async fn member(&self, ord: i64, membership: &Value) -> Result<()> {
-        let username = hal::str_field(membership, "member_username")
-            .map(str::to_owned)
-            .or_else(|| {
-                hal::link(membership, "user")
-                    .and_then(hal::username_from_href)
-                    .map(str::to_owned)
-            });
-        let Some(username) = username else {
-            let row = MemberRow::from_mode(None, membership);
+    async fn member(&self, ord: i64, membership: &Membership) -> Result<()> {
+        let Membership { username, fields } = membership;
+        let Some(username) = username.as_deref() else {
+            let row = MemberRow::from_mode(None, fields);
             return self.store.put_member(ord, "", &row, true);
         };
-        if self.store.reuse_member(ord, &username)? {
+        if self.store.reuse_member(ord, username)? {
             return Ok(());
         }
         let user = self
             .client
-            .get(self.client.url(&[&username], &[]), Scope::Item)
+            .get(self.client.url(&[username], &[]), Scope::Item)
             .await?;
         if let Err(gone) = &user {
             let message =
                 format!("member '{username}': user {gone}; kept with the membership's fields");
             self.problems
-                .report("member", &username, gone.into(), message)?;
+                .report("member", username, gone.into(), message)?;
         }
-        let row = MemberRow::from_mode(user.as_ref().ok(), membership);
-        self.store.put_member(ord, &username, &row, user.is_ok())
+        let row = MemberRow::from_mode(user.as_ref().ok(), fields);
+        self.store.put_member(ord, username, &row, user.is_ok())
     }
 
     /// Collections, then their reports and datasets.
@@ -216,26 +241,26 @@ impl Ctx<'_> {
         }
         tracing::info!("Extracting collections");
         let filter = [("filter", "all".to_owned())];
-        let spaces = self
-            .paged(&["spaces"], &filter, "spaces", Scope::Workspace)
-            .await?
-            .unwrap_or_default();
-        let total = spaces.len();
-        let kept: Vec<Value> = spaces
-            .into_iter()
-            .filter(|s| self.keeps_collection(s))
-            .collect();
+        // Each kept collection's token, in the files' order.
+        let mut kept: Vec<Option<String>> = Vec::new();
+        let total = self
+            .each("spaces", &filter, |space| {
+                if !self.keeps_collection(&space) {
+                    return Ok(());
+                }
+                self.check_named_item("collection", &space)?;
+                let token = hal::str_field(&space, "token");
+                let row = CollectionRow::from_mode(&space);
+                let ord = kept.len() as i64;
+                self.store.put(Kind::Collection, "", ord, token, &row)?;
+                kept.push(token.map(str::to_owned));
+                Ok(())
+            })
+            .await?;
         tracing::info!(
             "Fetched {total} collections, {} kept by the filters",
             kept.len()
         );
-        for (ord, space) in kept.iter().enumerate() {
-            self.check_named_item("collection", space)?;
-            let token = hal::str_field(space, "token");
-            let row = CollectionRow::from_mode(space);
-            self.store
-                .put(Kind::Collection, "", ord as i64, token, &row)?;
-        }
         if !assets.needs_reports() && !assets.needs_datasets() {
             return Ok(());
         }
@@ -252,10 +277,7 @@ impl Ctx<'_> {
             .buffer_unordered(self.concurrency())
             .try_collect()
             .await?;
-        let kept_spaces: Vec<&str> = kept
-            .iter()
-            .filter_map(|s| hal::str_field(s, "token"))
-            .collect();
+        let kept_spaces: Vec<&str> = kept.iter().flatten().map(String::as_str).collect();
         deletions::settle(self, &kept_spaces).await?;
         let count = |want: Kind| -> u64 {
             listed
@@ -298,15 +320,15 @@ impl Ctx<'_> {
 
     /// The report and dataset listings to walk: `(collection index, kind,
     /// path segments)` for each kept collection and wanted kind.
-    fn listing_targets<'k>(&self, kept: &'k [Value]) -> Vec<(i64, Kind, [&'k str; 3])> {
+    fn listing_targets<'k>(&self, kept: &'k [Option<String>]) -> Vec<(i64, Kind, [&'k str; 3])> {
         let assets = &self.config.assets;
         let kinds = [
             (assets.needs_reports(), Kind::Report),
             (assets.needs_datasets(), Kind::Dataset),
         ];
         let mut targets = Vec::new();
-        for (index, space) in kept.iter().enumerate() {
-            let Some(token) = hal::str_field(space, "token") else {
+        for (index, token) in kept.iter().enumerate() {
+            let Some(token) = token.as_deref() else {
                 continue;
             };
             for (_, kind) in kinds.iter().filter(|(needed, _)| *needed) {
@@ -529,6 +551,32 @@ impl Ctx<'_> {
         }
         let url = self.client.workspace_url(&["reports", token], &[]);
         Ok(Some(self.client.get(url, Scope::Item).await?))
+    }
+}
+
+/// What a run keeps of one membership while its users are fetched: the
+/// member's username (`member_username`, else from `_links.user.href`) and
+/// the two fields its row falls back on (`member_token`, `member_username`).
+struct Membership {
+    username: Option<String>,
+    fields: Value,
+}
+
+impl Membership {
+    fn of(membership: &Value) -> Self {
+        let username = hal::str_field(membership, "member_username")
+            .map(str::to_owned)
+            .or_else(|| {
+                hal::link(membership, "user")
+                    .and_then(hal::username_from_href)
+                    .map(str::to_owned)
+            });
+        let field = |key: &str| membership.get(key).cloned().unwrap_or(Value::Null);
+        let fields = serde_json::json!({
+            "member_token": field("member_token"),
+            "member_username": field("member_username"),
+        });
+        Membership { username, fields }
     }
 }
 
