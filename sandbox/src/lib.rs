@@ -32,6 +32,7 @@ mod faults;
 mod generate;
 mod hostile;
 mod ingest;
+mod ingest_log;
 mod limiter;
 mod mode_api;
 pub mod openmetadata;
@@ -42,6 +43,7 @@ mod server;
 mod state;
 mod stats;
 mod store;
+mod sync;
 mod thread;
 mod truth;
 
@@ -62,7 +64,7 @@ pub use hostile::{
     ENDLESS_CAP_BYTES, ENDLESS_CAP_TIME, HUGE_CONTENT_LENGTH, Hostile, HostileScope,
     SHORT_TOTAL_MISSING,
 };
-pub use ingest::{IngestAnswer, IngestRequest, ReceivedFile, ReceivedPart};
+pub use ingest_log::{IngestAnswer, IngestRequest, ReceivedFile, ReceivedPart};
 pub use replay::REPLAY_WORKSPACE;
 pub use stats::Stats;
 pub use thread::SandboxThread;

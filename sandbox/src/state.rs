@@ -8,18 +8,14 @@ use std::time::Duration;
 use super::config::{RetryAfterForm, SandboxConfig};
 use super::day::{DayLog, DayPlan};
 use super::faults::{FaultConfig, FaultKind, FaultState};
-use super::ingest::{IngestLog, ReceivedFile};
+use super::ingest_log::{IngestLog, ReceivedFile};
 use super::limiter::Limiter;
 use super::stats::{Stats, StatsState};
 use super::store::Store;
 use super::truth::Truth;
 use super::{generate, replay};
 
-/// Locks a mutex, ignoring poisoning: the data are counters and lists that
-/// stay consistent even if a holder panicked.
-pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
-}
+pub(crate) use super::sync::lock;
 
 /// Which side a fault applies to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -17,7 +17,7 @@
 
 use serde_json::Value;
 
-use super::fetch::Ctx;
+use super::ctx::Ctx;
 use super::problems::ProblemKind;
 use super::store::items::Kind;
 use crate::error::Result;

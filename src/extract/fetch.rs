@@ -6,35 +6,36 @@
 //! - workspace lists: `/data_sources`, `/definitions`;
 //! - members: `/memberships` (paged), then `GET /api/{username}` for each;
 //! - collections: `/spaces?filter=all` (paged, personal collections included),
-//!   then per kept collection its reports and datasets (paged), then per kept
+//!   then per kept collection its reports and datasets (paged, walked in two
+//!   steps by `super::listings`), then per kept
 //!   report its queries, each query's charts and, where the listing does not
 //!   say which datasets it imports, the report detail.
 //!
-//! Every row goes to the run's [`Store`] as it arrives, with its place in
-//! the files (`ord`: collections as listed, reports by collection then as
-//! listed), so two runs over the same workspace write the same files however
+//! What the tasks share is a `Ctx` (`super::ctx`). Every row goes to the
+//! run's [`Store`] as it arrives, with its place in the files (`ord`:
+//! collections as listed, reports by collection then as listed), so two runs over the same workspace write the same files however
 //! the concurrent answers interleave. The report phase reads the listed
 //! reports back from the store a page at a time. With a state, a report whose
 //! fingerprint is unchanged reuses what is below it (no call), member users
 //! are fetched for new memberships only, and the previous run's reports
-//! missing today are settled by [`super::deletions`] before the report phase.
+//! missing today are settled by `super::deletions` before the report phase.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use futures::{StreamExt, TryStreamExt, future, stream};
 use serde_json::Value;
 
+use super::ctx::Ctx;
 use super::deletions;
+use super::listings::import_tokens;
 use super::problems::Problems;
-use super::rows::{
-    ChartRow, CollectionRow, DatasourceRow, DefinitionRow, MemberRow, QueryRow, ReportListing,
-};
+use super::rows::{ChartRow, CollectionRow, DatasourceRow, DefinitionRow, MemberRow, QueryRow};
 use super::store::Store;
-use super::store::items::{CHART_SHIFT, Imports, Kind, Listing, fingerprint};
+use super::store::items::{CHART_SHIFT, Imports, Kind, Listing};
 use super::store::source::PAGE;
 use crate::error::{Error, Result};
 use crate::extract::config::ExtractConfig;
-use crate::mode::{Fetched, List, ModeClient, Scope, Walk, fetch_all_pages, for_each_item, hal};
+use crate::mode::{Fetched, List, ModeClient, Scope, fetch_all_pages, for_each_item, hal};
 use crate::progress::{CallCounter, Progress, Unit};
 
 /// Fetches the workspace into `store`, each row as it arrives. Item problems
@@ -84,22 +85,7 @@ pub async fn fetch_workspace(
     Ok(())
 }
 
-/// What the fetch's tasks share.
-pub(super) struct Ctx<'a> {
-    pub(super) client: &'a ModeClient,
-    pub(super) config: &'a ExtractConfig,
-    pub(super) problems: &'a Problems,
-    pub(super) store: &'a Store,
-    pub(super) ws: &'a str,
-    progress: Progress,
-    reused: AtomicU64,
-}
-
 impl Ctx<'_> {
-    fn concurrency(&self) -> usize {
-        self.config.mode.concurrency.max(1)
-    }
-
     /// The data sources, first and alone: a real list that every token kind
     /// may read proves the credentials and the workspace before anything runs
     /// in parallel. (`GET /api/account` is "Not Supported" in Mode's spec and
@@ -264,166 +250,12 @@ impl Ctx<'_> {
         if !assets.needs_reports() && !assets.needs_datasets() {
             return Ok(());
         }
-        let targets = self.listing_targets(&kept);
-        let doubtful: Vec<SpaceList<'_>> = stream::iter(&targets)
-            .map(|(index, kind, segments)| self.list_space(*index, *kind, segments))
-            .buffer_unordered(self.concurrency())
-            .try_collect()
-            .await?;
-        // Every listing has shown its first page: most short pages in doubt
-        // are settled now without a call (see `mode::page_sizes`).
-        let listed: Vec<(Kind, u64)> = stream::iter(doubtful)
-            .map(|list| self.finish_space(list))
-            .buffer_unordered(self.concurrency())
-            .try_collect()
-            .await?;
+        let (reports, datasets) = self.list_collections(&kept).await?;
         let kept_spaces: Vec<&str> = kept.iter().flatten().map(String::as_str).collect();
         deletions::settle(self, &kept_spaces).await?;
-        let count = |want: Kind| -> u64 {
-            listed
-                .iter()
-                .filter(|(k, _)| *k == want)
-                .map(|(_, n)| n)
-                .sum()
-        };
-        let (reports, datasets) = (count(Kind::Report), count(Kind::Dataset));
         tracing::info!("Listed {reports} reports and {datasets} datasets; fetching their queries");
         self.progress.grow(reports + datasets);
         tokio::try_join!(self.fetch_all(Kind::Report), self.fetch_all(Kind::Dataset))?;
-        Ok(())
-    }
-
-    fn keeps_collection(&self, space: &Value) -> bool {
-        self.config.filters.keeps_collection(space)
-    }
-
-    /// Whether a report passes the report filters.
-    pub(super) fn keeps_report(&self, report: &Value) -> bool {
-        self.config.filters.keeps_report(report)
-    }
-
-    /// Reports problems of a listed collection, report or dataset.
-    fn check_named_item(&self, asset: &'static str, item: &Value) -> Result<()> {
-        let token = hal::str_field(item, "token").unwrap_or("(no token)");
-        if hal::str_field(item, "name").is_none() {
-            let message = format!("{asset} {token}: name is null");
-            self.problems
-                .report(asset, token, super::ProblemKind::NullName, message)?;
-        }
-        if hal::creator(item).is_none() {
-            let message = format!("{asset} {token}: no creator link; creator left null");
-            self.problems
-                .report(asset, token, super::ProblemKind::MissingCreator, message)?;
-        }
-        Ok(())
-    }
-
-    /// The report and dataset listings to walk: `(collection index, kind,
-    /// path segments)` for each kept collection and wanted kind.
-    fn listing_targets<'k>(&self, kept: &'k [Option<String>]) -> Vec<(i64, Kind, [&'k str; 3])> {
-        let assets = &self.config.assets;
-        let kinds = [
-            (assets.needs_reports(), Kind::Report),
-            (assets.needs_datasets(), Kind::Dataset),
-        ];
-        let mut targets = Vec::new();
-        for (index, token) in kept.iter().enumerate() {
-            let Some(token) = token.as_deref() else {
-                continue;
-            };
-            for (_, kind) in kinds.iter().filter(|(needed, _)| *needed) {
-                targets.push((index as i64, *kind, ["spaces", token, plural(*kind)]));
-            }
-        }
-        targets
-    }
-
-    /// Walks one collection's report (or dataset) listing into the store,
-    /// up to its end or a page in doubt.
-    async fn list_space<'s>(
-        &self,
-        index: i64,
-        kind: Kind,
-        segments: &'s [&'s str; 3],
-    ) -> Result<SpaceList<'s>> {
-        let list = List {
-            segments,
-            extra: &[],
-            key: "reports",
-            per_page: self.config.per_page,
-            max_pages: self.config.max_pages,
-            scope: Scope::Item,
-        };
-        let mut space = SpaceList {
-            kind,
-            space: segments[1],
-            high: index << 32,
-            position: 0,
-            walk: Walk::new(list),
-            ended: None,
-        };
-        let SpaceList {
-            walk,
-            position,
-            high,
-            ..
-        } = &mut space;
-        let mut on_item = |item| self.listed(kind, *high, position, item);
-        space.ended = walk.walk(self.client, &mut on_item, true).await?;
-        Ok(space)
-    }
-
-    /// Walks a listing to its end; records a listing cut short as an item
-    /// problem and keeps that collection's previous rows. How many were listed.
-    async fn finish_space(&self, space: SpaceList<'_>) -> Result<(Kind, u64)> {
-        let SpaceList {
-            kind,
-            space,
-            high,
-            mut position,
-            walk,
-            ended,
-        } = space;
-        let walked = match ended {
-            Some(outcome) => outcome,
-            None => {
-                let mut on_item = |item| self.listed(kind, high, &mut position, item);
-                walk.to_end(self.client, &mut on_item).await?
-            }
-        };
-        let Err(gone) = walked else {
-            return Ok((kind, position as u64));
-        };
-        let plural = plural(kind);
-        let message = format!("collection {space}: {gone} when listing its {plural}");
-        self.problems
-            .report("collection", space, (&gone).into(), message)?;
-        let kept = self.store.keep_previous_listing(kind, space, high)?;
-        if kept > 0 {
-            tracing::warn!(
-                "collection {space}: {kept} {plural} of the previous run kept (an incomplete listing deletes nothing)"
-            );
-        }
-        Ok((kind, position as u64 + kept as u64))
-    }
-
-    /// One listed report (or dataset): reduced to its row as its page
-    /// arrives and put in the store, so Mode's full listing objects are
-    /// never all held.
-    fn listed(&self, kind: Kind, high: i64, position: &mut i64, item: Value) -> Result<()> {
-        if !self.keeps_report(&item) {
-            return Ok(());
-        }
-        self.check_named_item(kind.name(), &item)?;
-        let row = ReportListing::from_mode(&item, &self.config.mode.host);
-        let listing = Listing {
-            ord: high + *position,
-            fingerprint: fingerprint(&row),
-            row,
-            imports: imports_of(&item),
-        };
-        self.store.put_listing(kind, &listing)?;
-        *position += 1;
         Ok(())
     }
 
@@ -543,15 +375,6 @@ impl Ctx<'_> {
         }
         Ok(complete)
     }
-
-    /// `GET /api/{ws}/reports/{token}` when wanted.
-    pub(super) async fn detail(&self, wanted: bool, token: &str) -> Result<Option<Fetched<Value>>> {
-        if !wanted || token.is_empty() {
-            return Ok(None);
-        }
-        let url = self.client.workspace_url(&["reports", token], &[]);
-        Ok(Some(self.client.get(url, Scope::Item).await?))
-    }
 }
 
 /// What a run keeps of one membership while its users are fetched: the
@@ -580,74 +403,8 @@ impl Membership {
     }
 }
 
-/// One collection's report or dataset listing between its two steps: walked
-/// to its end (`ended`) or to a page in doubt.
-struct SpaceList<'s> {
-    kind: Kind,
-    space: &'s str,
-    /// The collection's place in the files, shifted (`ord` = `high + position`).
-    high: i64,
-    /// Reports kept so far.
-    position: i64,
-    walk: Walk<'s>,
-    ended: Option<Fetched<usize>>,
-}
-
-/// `reports` or `datasets`: the listing's last path segment.
-fn plural(kind: Kind) -> &'static str {
-    if kind == Kind::Dataset {
-        "datasets"
-    } else {
-        "reports"
-    }
-}
-
 /// The client's call count, for progress lines.
 fn call_counter(client: &ModeClient) -> CallCounter {
     let client = client.clone();
     std::sync::Arc::new(move || client.counters().snapshot().0)
-}
-
-/// What a report listing says about imported datasets (the listing sends `has_imported_datasets`, the detail `imported_datasets`).
-fn imports_of(report: &Value) -> Imports {
-    if report.get("imported_datasets").is_some_and(Value::is_array) {
-        return Imports::Known(import_tokens(report));
-    }
-    match report.get("has_imported_datasets") {
-        Some(Value::Bool(false)) => Imports::None,
-        _ => Imports::Ask,
-    }
-}
-
-fn import_tokens(report: &Value) -> Vec<String> {
-    report
-        .get("imported_datasets")
-        .and_then(Value::as_array)
-        .map(|list| {
-            list.iter()
-                .filter_map(|d| hal::str_field(d, "token").map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn import_hints() {
-        assert!(matches!(
-            imports_of(&json!({"has_imported_datasets": false})),
-            Imports::None
-        ));
-        assert!(matches!(
-            imports_of(&json!({"has_imported_datasets": true})),
-            Imports::Ask
-        ));
-        assert!(matches!(imports_of(&json!({})), Imports::Ask));
-        let known = json!({"imported_datasets": [{"token": "24f66e1701b6"}]});
-        assert!(matches!(imports_of(&known), Imports::Known(t) if t == ["24f66e1701b6"]));
-    }
 }

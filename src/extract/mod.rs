@@ -10,9 +10,11 @@
 
 pub mod assets;
 pub mod config;
+mod ctx;
 mod deletions;
 pub mod fetch;
 mod lineage_rows;
+mod listings;
 pub mod preview;
 pub mod problems;
 pub mod rows;
