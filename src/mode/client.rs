@@ -16,7 +16,6 @@
 //!    deleted a moment ago, and member tokens may not see every report).
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use reqwest::header::{ACCEPT, HeaderMap, HeaderValue};
 use reqwest::{StatusCode, Url};
@@ -24,6 +23,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 use tokio::sync::Semaphore;
 
+use super::counters::ApiCounters;
 use super::page_sizes::PageSizes;
 use super::settings::ClientSettings;
 use crate::error::{Error, Result};
@@ -86,32 +86,6 @@ impl std::fmt::Display for Gone {
 
 /// An item's body, or why it is gone.
 pub type Fetched<T> = std::result::Result<T, Gone>;
-
-/// Request counters of a run, for the summary and the benchmark.
-#[derive(Debug, Default)]
-pub struct ApiCounters {
-    /// Requests sent, retries included.
-    pub calls: AtomicU64,
-    /// Requests repeated after a transient failure.
-    pub retries: AtomicU64,
-    /// 429 answers received.
-    pub rate_limited: AtomicU64,
-}
-
-impl ApiCounters {
-    fn bump(counter: &AtomicU64) {
-        counter.fetch_add(1, Ordering::Relaxed);
-    }
-
-    /// `(calls, retries, rate_limited)` now.
-    pub fn snapshot(&self) -> (u64, u64, u64) {
-        (
-            self.calls.load(Ordering::Relaxed),
-            self.retries.load(Ordering::Relaxed),
-            self.rate_limited.load(Ordering::Relaxed),
-        )
-    }
-}
 
 /// A Mode API client for one workspace; cheap to clone.
 #[derive(Clone)]

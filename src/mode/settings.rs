@@ -5,7 +5,7 @@ use std::sync::Arc;
 use secrecy::SecretString;
 use url::Url;
 
-use super::client::ApiCounters;
+use super::counters::ApiCounters;
 use crate::http::body::DEFAULT_MAX_BODY_BYTES;
 use crate::http::pace::RateLimit;
 use crate::http::{RetryPolicy, Timeouts};
