@@ -80,23 +80,21 @@ impl Ctx<'_> {
             max_pages: self.config.max_pages,
             scope: Scope::Item,
         };
-        let mut space = SpaceList {
+        let (high, mut position) = (index << 32, 0);
+        let mut walk = Walk::new(list);
+        let mut on_item = |item| self.listed(kind, high, &mut position, item);
+        // An ended walk is dropped here, with the tokens it has seen.
+        let stage = match walk.walk(self.client, &mut on_item, true).await? {
+            Some(outcome) => Stage::Ended(outcome),
+            None => Stage::InDoubt(Box::new(walk)),
+        };
+        Ok(SpaceList {
             kind,
             space: segments[1],
-            high: index << 32,
-            position: 0,
-            walk: Walk::new(list),
-            ended: None,
-        };
-        let SpaceList {
-            walk,
-            position,
             high,
-            ..
-        } = &mut space;
-        let mut on_item = |item| self.listed(kind, *high, position, item);
-        space.ended = walk.walk(self.client, &mut on_item, true).await?;
-        Ok(space)
+            position,
+            stage,
+        })
     }
 
     /// Walks a listing to its end; records a listing cut short as an item
@@ -107,12 +105,11 @@ impl Ctx<'_> {
             space,
             high,
             mut position,
-            walk,
-            ended,
+            stage,
         } = space;
-        let walked = match ended {
-            Some(outcome) => outcome,
-            None => {
+        let walked = match stage {
+            Stage::Ended(outcome) => outcome,
+            Stage::InDoubt(walk) => {
                 let mut on_item = |item| self.listed(kind, high, &mut position, item);
                 walk.to_end(self.client, &mut on_item).await?
             }
@@ -154,8 +151,7 @@ impl Ctx<'_> {
     }
 }
 
-/// One collection's report or dataset listing between its two steps: walked
-/// to its end (`ended`) or to a page in doubt.
+/// One collection's report or dataset listing between its two steps.
 struct SpaceList<'s> {
     kind: Kind,
     space: &'s str,
@@ -163,8 +159,15 @@ struct SpaceList<'s> {
     high: i64,
     /// Reports kept so far.
     position: i64,
-    walk: Walk<'s>,
-    ended: Option<Fetched<usize>>,
+    stage: Stage<'s>,
+}
+
+/// Where a listing stands after the first step.
+enum Stage<'s> {
+    /// Walked to its end (or cut short).
+    Ended(Fetched<usize>),
+    /// Stopped at a page in doubt, to be settled in the second step.
+    InDoubt(Box<Walk<'s>>),
 }
 
 /// `reports` or `datasets`: the listing's last path segment.
